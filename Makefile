@@ -1,0 +1,50 @@
+# heat-softorch: the quick start is `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+AGENT_VENV ?= .venv-agent
+RUN ?= .run
+PIP_FLAGS ?= -q --disable-pip-version-check
+PYTEST_ARGS ?=
+
+.PHONY: all deps venv agent-venv test unit demo up down bench genconfig pep8 clean
+
+all: test
+
+deps:
+	tools/install-system-deps.sh
+
+# The engine side: Heat, the plugin (editable) and the test tools, pinned together.
+$(VENV)/.stamp: setup.cfg requirements.txt test-requirements.txt upper-constraints.txt
+	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_FLAGS) -c upper-constraints.txt -r test-requirements.txt -e '.[engine]'
+	touch $@
+
+# What a VM gets: `pip install heat-softorch`, no extra. Functional and
+# end-to-end tests run their agents from here, which proves the agent needs
+# nothing of Heat, oslo or networkx.
+$(AGENT_VENV)/.stamp: setup.cfg requirements.txt $(shell find heat_softorch -name '*.py')
+	[ -x $(AGENT_VENV)/bin/python ] || $(PYTHON) -m venv $(AGENT_VENV)
+	$(AGENT_VENV)/bin/pip install $(PIP_FLAGS) -c upper-constraints.txt --force-reinstall --no-deps .
+	$(AGENT_VENV)/bin/pip install $(PIP_FLAGS) -c upper-constraints.txt .
+	touch $@
+
+venv: $(VENV)/.stamp
+agent-venv: $(AGENT_VENV)/.stamp
+
+test: deps venv agent-venv
+	SOFTORCH_AGENT_VENV=$(abspath $(AGENT_VENV)) $(VENV)/bin/pytest $(PYTEST_ARGS) tests
+
+unit: venv
+	$(VENV)/bin/pytest $(PYTEST_ARGS) tests/unit
+
+demo: deps venv agent-venv
+	SOFTORCH_AGENT_VENV=$(abspath $(AGENT_VENV)) $(VENV)/bin/python -m heat_softorch.cmd.main demo
+
+genconfig: venv
+	$(VENV)/bin/oslo-config-generator --config-file etc/heat-softorch/softorch-config-generator.conf
+
+pep8: venv
+	$(VENV)/bin/python -m flake8 heat_softorch tests || { $(VENV)/bin/pip $(PIP_FLAGS) install flake8 && $(VENV)/bin/python -m flake8 heat_softorch tests; }
+
+clean:
+	rm -rf $(RUN) build dist *.egg-info .pytest_cache

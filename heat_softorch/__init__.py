@@ -1,0 +1,1 @@
+"""heat-softorch: software orchestration for OpenStack Heat through ZooKeeper."""

@@ -1,0 +1,69 @@
+"""What an agent keeps on its own disk, readable by nobody else (0600).
+
+ZooKeeper is the record of what ran (status ``last_ok``); the VM keeps what
+must not go there: the host's password, and the inputs each component last
+ran with, hidden ones included, for its DELETE config. Also the process
+group of a run in progress, so that an agent restarted after a crash can
+stop what its predecessor left running.
+"""
+
+import json
+import os
+import shutil
+
+from heat_softorch.fabric import paths as zpaths
+
+
+def _write_private(path, text):
+    tmp = path + '.tmp'
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w') as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+class LocalState(object):
+
+    def __init__(self, state_dir):
+        self.dir = state_dir
+        self.components = os.path.join(state_dir, 'components')
+        os.makedirs(self.components, mode=0o700, exist_ok=True)
+
+    def read_secret(self, path):
+        try:
+            with open(path) as f:
+                return f.read().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def write_secret(self, path, secret):
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        _write_private(path, secret + '\n')
+
+    def workdir(self, name):
+        return os.path.join(self.dir, 'work', zpaths.segment(name))
+
+    def _file(self, name):
+        return os.path.join(self.components, zpaths.segment(name) + '.json')
+
+    def load(self, name):
+        try:
+            with open(self._file(name)) as f:
+                return json.load(f)
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def update(self, name, **fields):
+        rec = self.load(name)
+        rec.update(fields)
+        _write_private(self._file(name), json.dumps(rec))
+        return rec
+
+    def forget(self, name):
+        try:
+            os.unlink(self._file(name))
+        except FileNotFoundError:
+            pass
+        shutil.rmtree(self.workdir(name), ignore_errors=True)

@@ -1,0 +1,59 @@
+"""Connecting to ZooKeeper with an identity, failing in bounded time.
+
+kazoo retries a connection forever by default; a user who typed a wrong
+endpoint should get an error naming it instead of a hang.
+"""
+
+import logging
+
+from kazoo import client as kz_client
+from kazoo import exceptions as kz_exc
+from kazoo.handlers import threading as kz_threading
+from kazoo import retry as kz_retry
+
+LOG = logging.getLogger(__name__)
+
+
+class Unreachable(Exception):
+    """ZooKeeper could not be reached; the message names the endpoints."""
+
+
+def connect(hosts, credential=None, timeout=10.0, session_timeout=10.0,
+            default_acl=None):
+    """A started KazooClient authenticated as ``credential`` (user:password).
+
+    Raises Unreachable after ``timeout`` seconds. Once connected, the client
+    reconnects on its own for as long as it lives.
+    """
+    if not hosts:
+        raise Unreachable('no ZooKeeper endpoints configured')
+    auth = [('digest', credential)] if credential else None
+    # max_tries=-1: keep reconnecting once up; start() bounds the first try.
+    client = kz_client.KazooClient(
+        hosts=hosts, auth_data=auth, timeout=session_timeout,
+        default_acl=default_acl,
+        connection_retry=kz_retry.KazooRetry(max_tries=-1, max_delay=2),
+        command_retry=kz_retry.KazooRetry(max_tries=5, max_delay=2))
+    try:
+        client.start(timeout=timeout)
+    except (kz_threading.KazooTimeoutError, kz_exc.KazooException,
+            ValueError, OSError) as exc:
+        try:
+            client.stop()
+            client.close()
+        except Exception:  # noqa: the first error is the one worth showing
+            pass
+        raise Unreachable('ZooKeeper unreachable at %s after %.0f s (%s)'
+                          % (hosts, timeout, type(exc).__name__ if
+                             isinstance(exc, kz_exc.KazooException) or
+                             not str(exc) else exc))
+    return client
+
+
+def close(client):
+    if client is None:
+        return
+    try:
+        client.stop()
+    finally:
+        client.close()

@@ -1,0 +1,425 @@
+"""The engine's writes: stacks, hosts and component specs.
+
+Registration is idempotent: the same specs registered twice in one epoch
+write nothing the second time, so any number of Heat workers may register
+overlapping sets concurrently. Writes are compare-and-set on the node
+versions; a registration that loses a race re-reads and tries again.
+
+Order is the commit protocol. The manifest is written first, in one
+request; then specs go out in transactions, each under ZooKeeper's request
+limit, upstream before downstream, so an agent never sees a wire to a spec
+that is not written yet. The last spec of a registration is the component
+that asked for it: finding that spec at the current epoch and digest proves
+the whole set was registered, which is the fast path of every later call.
+Sizes are checked for every node before the first write, so a spec that
+cannot fit is refused without leaving half a registration behind.
+"""
+
+import hashlib
+import json
+import logging
+import random
+import time
+
+from kazoo import exceptions as kz_exc
+
+from heat_softorch.fabric import acls
+from heat_softorch.fabric import paths as zpaths
+from heat_softorch.fabric import records
+
+LOG = logging.getLogger(__name__)
+
+# The parts of a spec that define the component: a change re-runs it.
+DEFINITION_FIELDS = ('configs', 'inputs', 'values', 'outputs', 'options',
+                     'timeout', 'wiring')
+
+MAX_ATTEMPTS = 25
+
+
+class Conflict(Exception):
+    """Another writer changed a node between our read and our write."""
+
+
+def definition_digest(spec):
+    body = {k: spec.get(k) for k in DEFINITION_FIELDS}
+    text = json.dumps(body, sort_keys=True, separators=(',', ':'))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def reader_entry(host, name):
+    return '%s@%s' % (zpaths.segment(name), zpaths.segment(host))
+
+
+def parse_reader_entry(entry):
+    name, _, host = entry.partition('@')
+    return zpaths.unsegment(host), zpaths.unsegment(name)
+
+
+class _Batch(object):
+    """Transactions of at most one request's worth of operations each."""
+
+    def __init__(self, client):
+        self.client = client
+        self.groups = [[]]
+        self.size = 0
+
+    def add(self, op, path, data=None, acl=(), version=-1):
+        size = records.request_size(path, data, acl) + 16
+        if self.groups[-1] and (
+                self.size + size > records.MAX_REQUEST_BYTES -
+                records.HEADROOM or len(self.groups[-1]) >= 500):
+            self.groups.append([])
+            self.size = 0
+        self.groups[-1].append((op, path, data, acl, version))
+        self.size += size
+
+    def commit(self):
+        for group in self.groups:
+            if not group:
+                continue
+            txn = self.client.transaction()
+            for op, path, data, acl, version in group:
+                if op == 'create':
+                    txn.create(path, data or b'', acl=list(acl))
+                elif op == 'set':
+                    txn.set_data(path, data, version=version)
+                elif op == 'delete':
+                    txn.delete(path, version=version)
+                elif op == 'check':
+                    txn.check(path, version)
+            results = txn.commit()
+            failed = [(g, r) for g, r in zip(group, results)
+                      if isinstance(r, Exception) and
+                      not isinstance(r, kz_exc.RolledBackError)]
+            if failed:
+                (op, path, _, _, _), err = failed[0]
+                raise Conflict('%s %s: %s' % (op, path, type(err).__name__))
+
+
+class Registry(object):
+    """Engine-side writes for one stack, as the engine identity."""
+
+    def __init__(self, client, stack_paths, engine_id):
+        self.client = client
+        self.paths = stack_paths
+        self.engine_id = engine_id
+        self._host_ids = {}
+
+    # -- stack and hosts ------------------------------------------------
+
+    def _ensure(self, path, data=b''):
+        try:
+            self.client.create(path, data,
+                               acl=acls.engine_only(self.engine_id))
+        except kz_exc.NodeExistsError:
+            pass
+
+    def ensure_stack(self, manifest):
+        """Create the stack's node; (re)write the manifest for a new epoch."""
+        data = records.encode('manifest', manifest)
+        records.check_size(self.paths.stack, data, (),
+                           'the manifest of stack %s' % self.paths.stack_id)
+        for p in (self.paths.root, self.paths.stacks):
+            if not self.client.exists(p):
+                self._ensure(p)
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                raw, stat = self.client.get(self.paths.stack)
+            except kz_exc.NoNodeError:
+                try:
+                    self.client.create(self.paths.stack, data,
+                                       acl=acls.engine_only(self.engine_id))
+                    self._ensure(self.paths.hosts)
+                    return
+                except kz_exc.NodeExistsError:
+                    continue
+            old = records.decode(raw, self.paths.stack) or {}
+            if old.get('epoch') == manifest.get('epoch'):
+                return
+            try:
+                self.client.set(self.paths.stack, data, version=stat.version)
+                return
+            except kz_exc.BadVersionError:
+                continue
+        raise Conflict('manifest of %s kept changing' % self.paths.stack)
+
+    def add_host(self, host, password, record, enroll_token=None):
+        """Create a host's nodes; idempotent. ``password`` is the host's
+        ZooKeeper password: with ``enroll_token`` it is handed over once
+        through the enroll node and kept nowhere else."""
+        host_id = acls.digest_id(host, password)
+        enroll_id = (acls.digest_id(host + acls.ENROLL_SUFFIX, enroll_token)
+                     if enroll_token else None)
+        body = dict(record, host=host, acl_id=host_id,
+                    created=records.now())
+        if not self.client.exists(self.paths.hosts):
+            self._ensure(self.paths.hosts)
+        txn = self.client.transaction()
+        txn.create(self.paths.host(host), records.encode('host', body),
+                   acl=acls.host_record(self.engine_id, host_id, enroll_id))
+        txn.create(self.paths.liveness(host), b'',
+                   acl=acls.liveness(self.engine_id, host_id))
+        txn.create(self.paths.seen(host), b'',
+                   acl=acls.host_writable(self.engine_id, host_id))
+        txn.create(self.paths.components(host), b'',
+                   acl=acls.host_readable(self.engine_id, host_id))
+        if enroll_id:
+            txn.create(self.paths.enroll(host), password.encode(),
+                       acl=acls.enroll(self.engine_id, enroll_id))
+        results = txn.commit()
+        if isinstance(results[0], kz_exc.NodeExistsError):
+            return False
+        for r in results:
+            if isinstance(r, Exception):
+                raise r
+        self._host_ids[host] = host_id
+        return True
+
+    def host_record(self, host):
+        raw, _ = self.client.get(self.paths.host(host))
+        return records.decode(raw, self.paths.host(host), 'host')
+
+    def host_acl_id(self, host):
+        if host not in self._host_ids:
+            try:
+                self._host_ids[host] = self.host_record(host)['acl_id']
+            except kz_exc.NoNodeError:
+                raise records.RecordError(
+                    'host %s is not registered in stack %s'
+                    % (host, self.paths.stack_id))
+        return self._host_ids[host]
+
+    def update_host(self, host, **fields):
+        path = self.paths.host(host)
+        for _ in range(MAX_ATTEMPTS):
+            raw, stat = self.client.get(path)
+            rec = records.decode(raw, path, 'host')
+            if all(rec.get(k) == v for k, v in fields.items()):
+                return rec
+            rec.update(fields)
+            try:
+                self.client.set(path, records.encode('host', rec),
+                                version=stat.version)
+                return rec
+            except kz_exc.BadVersionError:
+                continue
+        raise Conflict('host record %s kept changing' % path)
+
+    # -- specs ----------------------------------------------------------
+
+    def _read_spec(self, host, name):
+        path = self.paths.spec(host, name)
+        try:
+            raw, stat = self.client.get(path)
+        except kz_exc.NoNodeError:
+            return None, None
+        return records.decode(raw, path, 'spec'), stat
+
+    def register(self, specs, epoch, action=records.DEPLOY):
+        """Write ``specs`` (upstream first, the asking component last) for
+        ``epoch``. Returns the names whose spec node was written.
+
+        Each spec is a dict with ``name``, ``host`` and the definition
+        fields; ``wiring`` lists ``{input, component, output}`` by name and
+        ``wires`` the same with the upstream's ``host``.
+        """
+        if not specs:
+            return []
+        prepared = []
+        for spec in specs:
+            body = dict(spec, digest=definition_digest(spec), epoch=epoch,
+                        action=action, armed=True)
+            path = self.paths.spec(spec['host'], spec['name'])
+            records.check_size(path, records.encode('spec', dict(
+                body, generation=0, registered=0.0)), (),
+                "the spec of component '%s'" % spec['name'])
+            prepared.append(body)
+        last = prepared[-1]
+        current, _ = self._read_spec(last['host'], last['name'])
+        if current and self._same(current, last):
+            return []
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                return self._register_once(prepared)
+            except Conflict as exc:
+                LOG.debug('registration conflict (%s), retrying', exc)
+                time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+        raise Conflict('could not register specs for stack %s: other '
+                       'writers kept changing them' % self.paths.stack_id)
+
+    @staticmethod
+    def _same(old, new):
+        keys = ('digest', 'epoch', 'action', 'armed', 'wires', 'server')
+        return all(old.get(k) == new.get(k) for k in keys)
+
+    def _register_once(self, prepared):
+        batch = _Batch(self.client)
+        written = []
+        new_here = {}  # (host, name) -> set of reader acl ids for creation
+        plans = []
+        for body in prepared:
+            old, stat = self._read_spec(body['host'], body['name'])
+            plans.append((body, old, stat))
+            if old is None:
+                new_here[(body['host'], body['name'])] = set()
+        # Reader grants: every wire's upstream publication must be readable
+        # by the downstream host before the downstream spec exists.
+        for body, old, stat in plans:
+            if old is not None and self._same(old, body):
+                continue
+            reader_id = self.host_acl_id(body['host'])
+            for wire in body.get('wires', ()):
+                up = (wire['host'], wire['component'])
+                if up in new_here:
+                    new_here[up].add(reader_id)
+                else:
+                    self._grant_read(self.paths.outputs(*up), reader_id)
+        for body, old, stat in plans:
+            host, name = body['host'], body['name']
+            if old is not None and self._same(old, body):
+                continue
+            spec_path = self.paths.spec(host, name)
+            gen = 1 if old is None else (
+                old['generation'] + (old['digest'] != body['digest']))
+            rec = dict(body, generation=gen, registered=records.now())
+            data = records.encode('spec', rec)
+            host_id = self.host_acl_id(host)
+            if old is None:
+                batch.add('create', spec_path, data,
+                          acls.host_readable(self.engine_id, host_id))
+                pending = records.encode('status', {
+                    'state': records.PENDING, 'component': name,
+                    'host': host, 'registered': rec['registered']})
+                batch.add('create', spec_path + '/status', pending,
+                          acls.host_writable(self.engine_id, host_id))
+                batch.add('create', spec_path + '/outputs',
+                          records.encode('publication',
+                                         {'state': records.PENDING}),
+                          acls.host_writable(self.engine_id, host_id,
+                                             new_here[(host, name)]))
+                batch.add('create', spec_path + '/readers', b'',
+                          acls.engine_only(self.engine_id))
+            else:
+                batch.add('set', spec_path, data, version=stat.version)
+            old_ups = {(w['host'], w['component'])
+                       for w in (old or {}).get('wires', ())}
+            new_ups = {(w['host'], w['component'])
+                       for w in body.get('wires', ())}
+            entry = reader_entry(host, name)
+            for up in sorted(new_ups - old_ups):
+                readers = self.paths.spec(*up) + '/readers'
+                if up in new_here or not self.client.exists(
+                        '%s/%s' % (readers, entry)):
+                    batch.add('create', '%s/%s' % (readers, entry))
+            for up in sorted(old_ups - new_ups):
+                stale = '%s/%s' % (self.paths.spec(*up) + '/readers', entry)
+                if self.client.exists(stale):
+                    batch.add('delete', stale)
+            written.append(name)
+        batch.commit()
+        return written
+
+    def _grant_read(self, path, reader_id):
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                acl, stat = self.client.get_acls(path)
+            except kz_exc.NoNodeError:
+                raise Conflict('%s vanished' % path)
+            if reader_id in acls.readers_of(acl):
+                return
+            try:
+                self.client.set_acls(path, list(acl) + [
+                    acls.read_only(reader_id)],
+                    version=stat.aversion)
+                return
+            except kz_exc.BadVersionError:
+                continue
+        raise Conflict('ACL of %s kept changing' % path)
+
+    # -- reverse actions (DELETE, SUSPEND) --------------------------------
+
+    def readers(self, host, name):
+        """(host, name) of the components wired to this one's outputs."""
+        try:
+            entries = self.client.get_children(
+                self.paths.spec(host, name) + '/readers')
+        except kz_exc.NoNodeError:
+            return []
+        return [parse_reader_entry(e) for e in entries]
+
+    def set_action(self, host, name, action, epoch, armed):
+        """Point a spec at ``action`` for ``epoch``; False when it is gone."""
+        for _ in range(MAX_ATTEMPTS):
+            spec, stat = self._read_spec(host, name)
+            if spec is None:
+                return False
+            if (spec['action'], spec['epoch']) == (action, epoch) and (
+                    spec['armed'] or not armed):
+                return True
+            spec.update(action=action, epoch=epoch, armed=armed,
+                        registered=records.now())
+            try:
+                self.client.set(self.paths.spec(host, name),
+                                records.encode('spec', spec),
+                                version=stat.version)
+                return True
+            except kz_exc.BadVersionError:
+                continue
+        raise Conflict('spec of %s kept changing' % name)
+
+    def abandon(self, host, name, epoch, reason):
+        """Record that the engine gave up on a component whose host is
+        lost, so that what waits on it proceeds (or fails) at once."""
+        spec_path = self.paths.spec(host, name)
+        now = records.now()
+        status = {'state': records.ABANDONED, 'component': name,
+                  'host': host, 'epoch': epoch, 'reason': reason,
+                  'finished': now}
+        try:
+            raw, _ = self.client.get(spec_path + '/outputs')
+            pub = records.decode(raw, spec_path + '/outputs') or {}
+        except kz_exc.NoNodeError:
+            return
+        pub.update(state=records.ABANDONED, epoch=epoch, finished=now,
+                   root_cause={'host': host, 'component': name})
+        txn = self.client.transaction()
+        txn.set_data(spec_path + '/status', records.encode('status', status))
+        txn.set_data(spec_path + '/outputs', records.encode('publication',
+                                                            pub))
+        txn.commit()
+
+    # -- removal --------------------------------------------------------
+
+    def remove_component(self, host, name):
+        """Remove a component's nodes and its entries in upstream readers."""
+        spec, _ = self._read_spec(host, name)
+        entry = reader_entry(host, name)
+        for wire in (spec or {}).get('wires', ()):
+            try:
+                self.client.delete('%s/readers/%s' % (
+                    self.paths.spec(wire['host'], wire['component']), entry))
+            except kz_exc.NoNodeError:
+                pass
+        try:
+            self.client.delete(self.paths.spec(host, name), recursive=True)
+        except kz_exc.NoNodeError:
+            pass
+
+    def remove_host(self, host):
+        """Remove a host's subtree; the stack's too when it was the last."""
+        try:
+            self.client.delete(self.paths.host(host), recursive=True)
+        except kz_exc.NoNodeError:
+            pass
+        self._host_ids.pop(host, None)
+        try:
+            if not self.client.get_children(self.paths.hosts):
+                self.remove_stack()
+        except kz_exc.NoNodeError:
+            pass
+
+    def remove_stack(self):
+        try:
+            self.client.delete(self.paths.stack, recursive=True)
+        except kz_exc.NoNodeError:
+            pass
