@@ -77,6 +77,7 @@ class Agent(object):
         self.ready = threading.Event()
         self.pool = futures.ThreadPoolExecutor(conf.max_concurrent,
                                                thread_name_prefix='run')
+        self.active = set()           # hooks.Run in progress
 
     # -- lifecycle -------------------------------------------------------
 
@@ -158,8 +159,13 @@ class Agent(object):
             self.enqueue(name)
 
     def stop(self):
+        """Stop, taking running scripts down too: their status stays
+        RUNNING, which the next agent reports as interrupted."""
         self.stopping.set()
         self.queue.put(None)
+        with self.lock:
+            for run in list(self.active):
+                hooks.kill_group(run.pgid)
         self.pool.shutdown(wait=False, cancel_futures=True)
         if self.side:
             self.side.release()
@@ -497,6 +503,8 @@ class Agent(object):
             started = records.now()
             failed = run.start()
             if failed is None:
+                with self.lock:
+                    self.active.add(run)
                 self.local.update(slot.name, pgid=run.pgid)
                 LOG.info('%s: %s started', slot.name, kind)
                 self._publish(slot.name, spec, status, records.RUNNING,
@@ -504,8 +512,12 @@ class Agent(object):
                               waiting_since=waiting_since or started,
                               pid=run.pgid, fence=fence)
                 result = run.wait()
+                with self.lock:
+                    self.active.discard(run)
             else:
                 result = failed
+            if self.stopping.is_set():
+                return
             self._finish(slot, spec, status, kind, inputs, key, result,
                          fence, waiting_since, started)
         except hostside.Fenced as exc:

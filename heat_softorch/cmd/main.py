@@ -6,7 +6,7 @@ import sys
 
 # Subcommand modules, imported only when used: `softorch agent` must run
 # on a VM that has kazoo and nothing of Heat.
-COMMANDS = ('agent', 'demo')
+COMMANDS = ('agent',)
 
 
 def build_parser():

@@ -34,6 +34,9 @@ DEFINITION_FIELDS = ('configs', 'inputs', 'values', 'outputs', 'options',
                      'timeout', 'wiring')
 
 MAX_ATTEMPTS = 25
+# What a concurrent writer causes; anything else is a bug worth raising.
+RACES = (kz_exc.NodeExistsError, kz_exc.BadVersionError, kz_exc.NoNodeError,
+         kz_exc.NotEmptyError)
 
 
 class Conflict(Exception):
@@ -93,7 +96,10 @@ class _Batch(object):
                       not isinstance(r, kz_exc.RolledBackError)]
             if failed:
                 (op, path, _, _, _), err = failed[0]
-                raise Conflict('%s %s: %s' % (op, path, type(err).__name__))
+                if isinstance(err, RACES):
+                    raise Conflict('%s %s: %s' % (op, path,
+                                                  type(err).__name__))
+                raise err
 
 
 class Registry(object):
@@ -310,7 +316,8 @@ class Registry(object):
                 readers = self.paths.spec(*up) + '/readers'
                 if up in new_here or not self.client.exists(
                         '%s/%s' % (readers, entry)):
-                    batch.add('create', '%s/%s' % (readers, entry))
+                    batch.add('create', '%s/%s' % (readers, entry), b'',
+                              acls.engine_only(self.engine_id))
             for up in sorted(old_ups - new_ups):
                 stale = '%s/%s' % (self.paths.spec(*up) + '/readers', entry)
                 if self.client.exists(stale):

@@ -1,0 +1,2 @@
+"""The Heat plugin: resource types, the pre-processor, configuration.
+The only layer that imports heat."""

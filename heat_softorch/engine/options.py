@@ -1,0 +1,80 @@
+"""The ``[softorch]`` options of heat.conf.
+
+Registered when the plugin is imported, after heat-engine has parsed its
+configuration: so only non-CLI options. ``list_opts()`` feeds
+oslo-config-generator (``tox -e genconfig``).
+"""
+
+from oslo_config import cfg
+
+GROUP = 'softorch'
+
+opts = [
+    cfg.ListOpt('zookeeper_hosts', default=['127.0.0.1:2181'],
+                help='ZooKeeper endpoints (host:port) as the Heat engine '
+                     'reaches them. Use an ensemble dedicated to software '
+                     'orchestration, not the control plane\'s.'),
+    cfg.ListOpt('agent_zookeeper_hosts', default=[],
+                help='ZooKeeper endpoints as agents in tenant VMs reach '
+                     'them; empty means the same as zookeeper_hosts.'),
+    cfg.StrOpt('root_path', default='/softorch',
+               help='zNode under which every stack\'s nodes live.'),
+    cfg.StrOpt('engine_user', default='softorch-engine',
+               help='Digest user of the engine\'s ZooKeeper identity, which '
+                    'has every right on the nodes it creates.'),
+    cfg.StrOpt('engine_password', secret=True, default='',
+               help='Digest password of the engine\'s ZooKeeper identity. '
+                    'Required.'),
+    cfg.FloatOpt('connect_timeout', default=10.0, min=1.0,
+                 help='Seconds to wait for ZooKeeper before a resource '
+                      'action fails with an error naming the endpoints.'),
+    cfg.FloatOpt('check_slice', default=1.0, min=0.05, max=5.0,
+                 help='Longest time, in seconds, a resource check blocks on '
+                      'ZooKeeper watches before returning to Heat, which '
+                      'can cancel it between checks.'),
+    cfg.IntOpt('agent_grace_period', default=60, min=1,
+               help='Seconds an agent may be gone (no liveness zNode) '
+                    'before its pending components fail, and, on delete, '
+                    'before they are removed without their DELETE config.'),
+    cfg.IntOpt('agent_boot_timeout', default=900, min=1,
+               help='Seconds a new agent has to come up after its Agent '
+                    'resource was created before its components fail.'),
+    cfg.StrOpt('agent_install', default='pip',
+               choices=[('pip', 'pip install agent_package into a virtual '
+                                'environment on the VM'),
+                        ('preinstalled', 'run agent_command, already in '
+                                         'the image'),
+                        ('local', 'run agent_command on this host; for '
+                                  'OS::SoftOrch::LocalServer')],
+               help='How the user_data of OS::SoftOrch::Agent gets the '
+                    'agent onto its VM.'),
+    cfg.StrOpt('agent_package', default='heat-softorch',
+               help='What pip installs on the VM when agent_install=pip: '
+                    'a requirement or an URL.'),
+    cfg.StrOpt('agent_pip_index', default='',
+               help='Package index for agent_install=pip; empty for pip\'s '
+                    'default.'),
+    cfg.StrOpt('agent_command', default='softorch',
+               help='The softorch command on the VM (agent_install='
+                    'preinstalled) or on this host (local).'),
+    cfg.BoolOpt('enable_local_servers', default=False,
+                help='Offer OS::SoftOrch::LocalServer, which runs user_data '
+                     'as a local process on the engine\'s host. For demos, '
+                     'development and tests only: never on a shared cloud.'),
+    cfg.StrOpt('local_server_dir', default='/var/lib/heat-softorch/servers',
+               help='Where LocalServer processes get their working '
+                    'directories.'),
+]
+
+
+def register(conf=cfg.CONF):
+    conf.register_opts(opts, group=GROUP)
+
+
+def list_opts():
+    return [(GROUP, opts)]
+
+
+def agent_endpoints(conf=cfg.CONF):
+    group = conf[GROUP]
+    return ','.join(group.agent_zookeeper_hosts or group.zookeeper_hosts)
