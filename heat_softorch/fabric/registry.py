@@ -120,9 +120,10 @@ class Registry(object):
         except kz_exc.NodeExistsError:
             pass
 
-    def ensure_stack(self, manifest):
-        """Create the stack's node; (re)write the manifest for a new epoch."""
-        data = records.encode('manifest', manifest)
+    def ensure_stack(self, manifest=None):
+        """Create the stack's node; (re)write the manifest for a new epoch.
+        Without a manifest, only make sure the nodes exist."""
+        data = records.encode('manifest', manifest or {'epoch': None})
         records.check_size(self.paths.stack, data, (),
                            'the manifest of stack %s' % self.paths.stack_id)
         for p in (self.paths.root, self.paths.stacks):
@@ -140,7 +141,9 @@ class Registry(object):
                 except kz_exc.NodeExistsError:
                     continue
             old = records.decode(raw, self.paths.stack) or {}
-            if old.get('epoch') == manifest.get('epoch'):
+            if manifest is None or old.get('epoch') == manifest.get('epoch'):
+                if not self.client.exists(self.paths.hosts):
+                    self._ensure(self.paths.hosts)
                 return
             try:
                 self.client.set(self.paths.stack, data, version=stat.version)

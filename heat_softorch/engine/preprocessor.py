@@ -1,0 +1,212 @@
+"""The pre-processor: a stack's unresolved definitions as a component DAG.
+
+Read from the definitions, never from resolved properties: a get_attr
+between components is a ZooKeeper wire, not a Heat dependency, so Heat
+never resolves it in time (it is None in a convergence worker). Computed
+once per StackDefinition (Stack.validate asks every resource, and a
+resource_definitions() pass costs ~60 ms at 1,100 resources) and without
+side effects: validate() runs before the stack has an id, and for
+previews.
+"""
+
+from heat.common import exception
+from heat.engine import function
+from heat.engine.hot import functions as hot_functions
+
+from heat_softorch import graph
+
+# Resource classes say what they are to the pre-processor through this
+# attribute, so that this module needs none of them.
+KIND = 'softorch_kind'
+COMPONENT, LINK, AGENT = 'component', 'link', 'agent'
+USER_DATA = 'user_data'
+
+_CACHE_ATTR = '_softorch_analysis'
+
+
+def analysis(stack_defn):
+    """The graph.Analysis of a StackDefinition, computed once."""
+    cached = getattr(stack_defn, _CACHE_ATTR, None)
+    if cached is None:
+        cached = graph.analyse(model_of(stack_defn))
+        setattr(stack_defn, _CACHE_ATTR, cached)
+    return cached
+
+
+def stack_definition_of(rsrc_defn, default):
+    """The StackDefinition a ResourceDefinition was parsed against.
+
+    In a legacy-engine update the resource's own stack still holds the old
+    template; the new definition's functions know the new one.
+    """
+    for value in (rsrc_defn._properties or {}).values():
+        if isinstance(value, function.Function) and value.stack is not None:
+            return value.stack
+    return default
+
+
+def _class(env, name, rtype):
+    try:
+        return env.get_class_to_instantiate(rtype, resource_name=name)
+    except Exception:  # noqa: an unknown type is Heat's to report
+        return None
+
+
+def _kind(cls):
+    return getattr(cls, KIND, None)
+
+
+def _names(snippet):
+    """Resource names a snippet refers to, through any function."""
+    try:
+        return {r.name for r in function.dependencies(snippet)}
+    except exception.InvalidTemplateReference:
+        return set()  # Heat reports unknown references itself
+
+
+def _bare_get_attr(snippet):
+    """(resource, attribute) of ``{get_attr: [resource, attribute]}``."""
+    if not isinstance(snippet, hot_functions.GetAttThenSelect):
+        return None
+    try:
+        name = function.resolve(snippet._resource_name)
+        attr = function.resolve(snippet._attribute)
+        path = function.resolve(snippet._path_components)
+    except Exception:  # noqa: malformed: Heat's own validation reports it
+        return None
+    if path or not isinstance(name, str) or not isinstance(attr, str):
+        return None
+    return name, attr
+
+
+def _agent_name(snippet):
+    if isinstance(snippet, hot_functions.GetResource):
+        name = function.resolve(snippet.args)
+        if isinstance(name, str):
+            return name
+    return None
+
+
+def _resolved(defn, cls, key, context, default):
+    try:
+        value = defn.properties(cls.properties_schema, context)[key]
+    except Exception:  # noqa: unresolvable here; validation reports it
+        return default
+    return default if value is None else value
+
+
+def _component(name, defn, cls, kinds, context):
+    raw = dict(defn._properties or {})
+    components = {n for n, k in kinds.items() if k == COMPONENT}
+    inputs = [graph.Input(i['name'], bool(i.get('hidden')))
+              for i in _resolved(defn, cls, 'inputs', context, [])
+              if isinstance(i, dict) and i.get('name')]
+    outputs = [o['name'] for o in _resolved(defn, cls, 'outputs', context, [])
+               if isinstance(o, dict) and o.get('name')]
+    wires, values, nested = [], [], []
+    input_values = raw.pop('input_values', None)
+    if isinstance(input_values, dict):
+        for key, value in input_values.items():
+            target = _bare_get_attr(value)
+            if target and target[0] in components:
+                wires.append(graph.Wire(key, target[0], target[1]))
+                continue
+            values.append(key)
+            for ref in sorted(_names(value) & components):
+                nested.append(graph.NestedRef(ref, 'input_values.%s' % key))
+    elif input_values is not None:
+        values.extend(_resolved(defn, cls, 'input_values', context, {}))
+        for ref in sorted(_names(input_values) & components):
+            nested.append(graph.NestedRef(ref, 'input_values'))
+    agent = _agent_name(raw.pop('agent', None))
+    for prop, value in sorted(raw.items()):
+        for ref in sorted(_names(value) & components):
+            nested.append(graph.NestedRef(ref, prop))
+    depends = [d for d in (defn._depends or []) if isinstance(d, str)]
+    after = [d for d in depends if d in components]
+    reads = {n for n in defn.required_resource_names()
+             if kinds.get(n) not in (COMPONENT, LINK)}
+    return graph.Component(name, agent=agent, inputs=inputs, outputs=outputs,
+                           values=values, wires=wires, after=after,
+                           reads=reads, nested=nested)
+
+
+def _link(name, defn, cls, context):
+    props = {k: _resolved(defn, cls, k, context, d)
+             for k, d in (('from', ''), ('to', ''), ('map', {}))}
+    mapping = props['map'] if isinstance(props['map'], dict) else {}
+    return graph.Link(name, str(props['from']), str(props['to']),
+                      {str(k): str(v) for k, v in mapping.items()})
+
+
+def _carriers(defns, classes, kinds, agents):
+    """Which agents' user_data each resource carries, directly or through
+    resources it reads that are not servers (MultipartMime, CloudConfig,
+    SoftwareConfig, Value...)."""
+    direct = {}
+    for name, defn in defns.items():
+        direct[name] = set()
+        for agent in agents:
+            for attr in defn.dep_attrs(agent):
+                if (attr[0] if isinstance(attr, tuple) else attr) == \
+                        USER_DATA:
+                    direct[name].add(agent)
+    memo = {}
+
+    def carries(name, visiting):
+        if name in memo:
+            return memo[name]
+        if name in visiting or name not in defns:
+            return set()
+        visiting.add(name)
+        found = set(direct[name])
+        for dep in defns[name].required_resource_names():
+            if dep in defns and not _is_server(classes.get(dep)) and \
+                    kinds.get(dep) is None:
+                found |= carries(dep, visiting)
+        visiting.discard(name)
+        memo[name] = found
+        return found
+    return {name: carries(name, set()) for name in defns}
+
+
+def _is_server(cls):
+    return cls is not None and USER_DATA in getattr(
+        cls, 'properties_schema', {})
+
+
+def model_of(stack_defn):
+    defns = {name: stack_defn.resource_definition(name)
+             for name in stack_defn.enabled_rsrc_names()}
+    env = stack_defn.env
+    context = getattr(stack_defn, '_context', None)
+    classes = {n: _class(env, n, d.resource_type) for n, d in defns.items()}
+    kinds = {n: _kind(c) for n, c in classes.items()}
+    agents = frozenset(n for n, k in kinds.items() if k == AGENT)
+    components, links, others = {}, {}, {}
+    carried = _carriers(defns, classes, kinds, agents)
+    for name, defn in defns.items():
+        kind = kinds[name]
+        if kind == COMPONENT:
+            components[name] = _component(name, defn, classes[name], kinds,
+                                          context)
+        elif kind == LINK:
+            links[name] = _link(name, defn, classes[name], context)
+        else:
+            reads = set(defn.required_resource_names())
+            boots = carried[name] if _is_server(classes[name]) else set()
+            others[name] = graph.Resource(
+                name, reads=frozenset(reads - {
+                    n for n in reads if kinds.get(n) in (COMPONENT, LINK)}),
+                boots=frozenset(boots),
+                reads_components=frozenset(
+                    n for n in reads if kinds.get(n) == COMPONENT))
+    return graph.StackModel(components=components, links=links,
+                            resources=others, agents=agents)
+
+
+def problems_text(result):
+    lines = ['%d problem%s with the software components:' % (
+        len(result.problems), '' if len(result.problems) == 1 else 's')]
+    lines += ['- %s' % p.message for p in result.problems]
+    return '\n'.join(lines)

@@ -1,0 +1,100 @@
+"""OS::SoftOrch::Agent."""
+
+import uuid
+
+from heat.engine import attributes
+from heat.engine import constraints
+from heat.engine import properties
+from heat.engine import resource
+from heat.engine import support
+from oslo_config import cfg
+
+from heat_softorch.engine import bootstrap
+from heat_softorch.engine import options
+from heat_softorch.engine import preprocessor
+from heat_softorch.fabric import acls
+
+
+class Agent(resource.Resource):
+    """The heat-softorch agent of one VM.
+
+    Gives the VM its own identity and ZooKeeper credential, and a
+    ``user_data`` script that installs, configures and starts the agent.
+    Pass that attribute to the server's ``user_data`` with
+    ``user_data_format: RAW``. Components name their agent with
+    ``agent: {get_resource: <this resource>}``.
+
+    The script carries a one-time enroll token, not the credential: the
+    agent exchanges the token for its credential on first start and keeps
+    it on the VM, so the credential appears in no property, attribute,
+    event or log. ``user_data`` never changes after creation (Nova would
+    replace a server whose ``user_data`` changes).
+    """
+
+    support_status = support.SupportStatus(version='2026.2')
+    default_client_name = 'softorch'
+
+    PROPERTIES = (INSTALL,) = ('install',)
+
+    ATTRIBUTES = (USER_DATA, HOST) = ('user_data', 'host')
+
+    properties_schema = {
+        INSTALL: properties.Schema(
+            properties.Schema.STRING,
+            'How the user_data installs the agent: pip (from a package '
+            'index), preinstalled (in the image) or local (this host, for '
+            'OS::SoftOrch::LocalServer). Defaults to heat.conf\'s '
+            '[softorch] agent_install. Read when the agent is created.',
+            constraints=[constraints.AllowedValues(['pip', 'preinstalled',
+                                                    'local'])],
+            update_allowed=True),
+    }
+
+    attributes_schema = {
+        USER_DATA: attributes.Schema(
+            'Script that boots the agent; the server\'s user_data.',
+            type=attributes.Schema.STRING),
+        HOST: attributes.Schema(
+            'The agent\'s host identity in ZooKeeper.',
+            type=attributes.Schema.STRING),
+    }
+
+    def _fabric(self):
+        return self.client_plugin().fabric(self.stack.id)
+
+    def handle_create(self):
+        conf = cfg.CONF[options.GROUP]
+        host = '%s-%s' % (self.name, uuid.uuid4().hex[:6])
+        password, token = acls.new_secret(), acls.new_secret()
+        plan = preprocessor.analysis(self.stack.defn)
+        servers = sorted(plan.servers_of(self.name)) if plan else []
+        fabric = self._fabric()
+        fabric.registry.ensure_stack()
+        fabric.registry.add_host(host, password, {
+            'agent': self.name, 'server': servers[0] if servers else None,
+            'servers': servers, 'stack_name': self.stack.name},
+            enroll_token=token)
+        self.data_set('user_data', bootstrap.user_data(
+            self.properties[self.INSTALL] or conf.agent_install, host,
+            self.stack.id, self.stack.name, options.agent_endpoints(),
+            conf.root_path, token, command=conf.agent_command,
+            package=conf.agent_package, index=conf.agent_pip_index))
+        self.resource_id_set(host)
+
+    def handle_update(self, json_snippet, tmpl_diff, prop_diff):
+        # user_data must stay as created: nothing to do.
+        return None
+
+    def handle_delete(self):
+        if self.resource_id:
+            self._fabric().registry.remove_host(self.resource_id)
+
+    def _resolve_attribute(self, name):
+        if name == self.USER_DATA:
+            return self.data().get('user_data')
+        if name == self.HOST:
+            return self.resource_id
+
+
+def resource_mapping():
+    return {'OS::SoftOrch::Agent': Agent}

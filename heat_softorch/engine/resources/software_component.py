@@ -1,0 +1,465 @@
+"""OS::SoftOrch::SoftwareComponent."""
+
+from heat.common import exception
+from heat.engine import attributes
+from heat.engine import constraints
+from heat.engine import properties
+from heat.engine import resource
+from heat.engine import support
+from oslo_log import log as logging
+
+from heat_softorch.engine import preprocessor
+from heat_softorch.engine import specs
+from heat_softorch.engine import waiting
+from heat_softorch.fabric import progress
+from heat_softorch.fabric import records
+
+LOG = logging.getLogger(__name__)
+
+MASK = '******'
+
+
+class SoftwareComponent(resource.Resource):
+    """A piece of software on one agent's VM, in a DAG of components.
+
+    Configs are given per action as in OS::Heat::SoftwareComponent and run
+    through the heat-agents hook protocol (``tool: script`` built in:
+    inputs as environment variables, outputs written to
+    ``$heat_outputs_path.<name>``). ``input_values`` works as in
+    OS::Heat::SoftwareDeployment, with one difference: a value that is
+    exactly ``{get_attr: [<component>, <output>]}`` is a wire carried by
+    ZooKeeper, and so are ``depends_on`` between components and
+    OS::SoftOrch::ComponentLink. Wires do not make Heat wait: each
+    component runs on its VM as soon as its inputs exist.
+
+    The resource is CREATE_COMPLETE when its CREATE config succeeded on its
+    VM and its outputs are published, and FAILED with the host, exit code
+    and stderr when it failed; downstream components then fail at once
+    with that root cause. Every stack update reaches every component: it
+    re-runs its UPDATE config when its definition or the value of an input
+    changed, and otherwise confirms it is unchanged. Moving it to another
+    agent replaces it. DELETE configs run in reverse DAG order, with the
+    inputs they last ran with, while the VMs are still up.
+
+    Each declared output is an attribute, read from ZooKeeper when asked;
+    so are ``deploy_stdout``, ``deploy_stderr`` and ``deploy_status_code``.
+    Inputs marked ``hidden`` are masked in events, logs and status.
+    """
+
+    support_status = support.SupportStatus(version='2026.2')
+    default_client_name = 'softorch'
+    softorch_kind = preprocessor.COMPONENT
+
+    PROPERTIES = (
+        AGENT, CONFIGS, INPUTS, OUTPUTS, INPUT_VALUES, OPTIONS, TIMEOUT,
+    ) = (
+        'agent', 'configs', 'inputs', 'outputs', 'input_values', 'options',
+        'timeout',
+    )
+
+    _CONFIG_KEYS = (CONFIG_ACTIONS, CONFIG_CONFIG, CONFIG_TOOL,
+                    CONFIG_OPTIONS) = ('actions', 'config', 'tool',
+                                       'options')
+    _IO_KEYS = (IO_NAME, IO_DESCRIPTION, IO_TYPE, IO_DEFAULT, IO_HIDDEN,
+                IO_ERROR_OUTPUT) = ('name', 'description', 'type',
+                                    'default', 'hidden', 'error_output')
+
+    ACTIONS_ALLOWED = ('CREATE', 'UPDATE', 'DELETE', 'SUSPEND', 'RESUME')
+    TYPES = ('String', 'Number', 'CommaDelimitedList', 'Json', 'Boolean')
+
+    ATTRIBUTES = (STDOUT, STDERR, STATUS_CODE) = (
+        'deploy_stdout', 'deploy_stderr', 'deploy_status_code')
+
+    _io_common = {
+        IO_NAME: properties.Schema(properties.Schema.STRING, 'Name.',
+                                   required=True),
+        IO_DESCRIPTION: properties.Schema(properties.Schema.STRING,
+                                          'Description.'),
+        IO_TYPE: properties.Schema(
+            properties.Schema.STRING, 'Type of the value.',
+            default='String', constraints=[constraints.AllowedValues(TYPES)]),
+    }
+
+    properties_schema = {
+        AGENT: properties.Schema(
+            properties.Schema.STRING,
+            'The OS::SoftOrch::Agent of the VM this runs on, as '
+            '{get_resource: <agent>}. Changing it replaces the component.',
+            required=True),
+        CONFIGS: properties.Schema(
+            properties.Schema.LIST,
+            'Configs per action, as in OS::Heat::SoftwareComponent; at most '
+            'one config per action.',
+            required=True, update_allowed=True,
+            schema=properties.Schema(properties.Schema.MAP, schema={
+                CONFIG_ACTIONS: properties.Schema(
+                    properties.Schema.LIST, 'Actions this config runs for.',
+                    default=['CREATE', 'UPDATE'],
+                    constraints=[constraints.Length(min=1)],
+                    schema=properties.Schema(
+                        properties.Schema.STRING, constraints=[
+                            constraints.AllowedValues(ACTIONS_ALLOWED)])),
+                CONFIG_CONFIG: properties.Schema(
+                    properties.Schema.STRING, 'The config: for tool '
+                    'script, the script.', required=True),
+                CONFIG_TOOL: properties.Schema(
+                    properties.Schema.STRING, 'The heat-agents hook that '
+                    'runs it; script is built into the agent.',
+                    default='script'),
+                CONFIG_OPTIONS: properties.Schema(
+                    properties.Schema.MAP, 'Options for the hook.'),
+            })),
+        INPUTS: properties.Schema(
+            properties.Schema.LIST, 'Declared inputs.', default=[],
+            update_allowed=True,
+            schema=properties.Schema(properties.Schema.MAP, schema=dict(
+                _io_common, **{
+                    IO_DEFAULT: properties.Schema(
+                        properties.Schema.ANY, 'Value when input_values '
+                        'gives none.'),
+                    IO_HIDDEN: properties.Schema(
+                        properties.Schema.BOOLEAN, 'Mask the value in '
+                        'events, logs and status.', default=False),
+                }))),
+        OUTPUTS: properties.Schema(
+            properties.Schema.LIST, 'Declared outputs: each is an '
+            'attribute, and what other components may wire.', default=[],
+            update_allowed=True,
+            schema=properties.Schema(properties.Schema.MAP, schema=dict(
+                _io_common, **{
+                    IO_ERROR_OUTPUT: properties.Schema(
+                        properties.Schema.BOOLEAN, 'A non-empty value '
+                        'fails the component with it as the reason.',
+                        default=False),
+                }))),
+        INPUT_VALUES: properties.Schema(
+            properties.Schema.MAP, 'Input values. {get_attr: [<component>, '
+            '<output>]} as a whole value is a wire through ZooKeeper.',
+            default={}, update_allowed=True),
+        OPTIONS: properties.Schema(
+            properties.Schema.MAP, 'Options passed to the hooks.',
+            default={}, update_allowed=True),
+        TIMEOUT: properties.Schema(
+            properties.Schema.INTEGER, 'Seconds a config may run before it '
+            'is stopped and the component fails.', default=3600,
+            constraints=[constraints.Range(min=1)], update_allowed=True),
+    }
+
+    attributes_schema = {
+        STDOUT: attributes.Schema(
+            'Standard output of the last run (its tail).',
+            type=attributes.Schema.STRING,
+            cache_mode=attributes.Schema.CACHE_NONE),
+        STDERR: attributes.Schema(
+            'Standard error of the last run (its tail).',
+            type=attributes.Schema.STRING,
+            cache_mode=attributes.Schema.CACHE_NONE),
+        STATUS_CODE: attributes.Schema(
+            'Exit code of the last run.', type=attributes.Schema.INTEGER,
+            cache_mode=attributes.Schema.CACHE_NONE),
+    }
+
+    # -- validation and wiring ------------------------------------------
+
+    def validate(self):
+        super(SoftwareComponent, self).validate()
+        seen = {}
+        for cfg in self.properties[self.CONFIGS] or []:
+            for action in cfg[self.CONFIG_ACTIONS] or []:
+                if action in seen:
+                    raise exception.StackValidationFailed(message=(
+                        '%s: more than one config for action %s; give each '
+                        'action one config.' % (self.name, action)))
+                seen[action] = cfg
+        result = preprocessor.analysis(self.stack.defn)
+        if not result.ok:
+            raise exception.StackValidationFailed(
+                message=preprocessor.problems_text(result))
+
+    def add_explicit_dependencies(self, deps):
+        """Heat dependencies without the component-to-component edges:
+        those are ZooKeeper wires. What this component and its upstreams
+        read of other resources, and the server that boots its agent,
+        remain; so every spec can be registered as soon as this one's Heat
+        action starts, without waiting for another Heat resource."""
+        result = preprocessor.analysis(self.stack.defn)
+        if not result.ok:
+            return super(SoftwareComponent, self).add_explicit_dependencies(
+                deps)
+        for name in sorted(result.heat_dependencies(self.name)):
+            if name in self.stack:
+                res = self.stack[name]
+                if getattr(res, 'strict_dependency', True):
+                    deps += (self, res)
+        deps += (self, None)
+
+    # -- create and update ------------------------------------------------
+
+    def _fabric(self):
+        return self.client_plugin().fabric(self.stack.id)
+
+    def _register(self, defn):
+        stack_defn = preprocessor.stack_definition_of(defn, self.stack.defn)
+        result = preprocessor.analysis(stack_defn)
+        if not result.ok:
+            raise exception.Error(preprocessor.problems_text(result))
+        epoch = waiting.epoch_of(self.stack)
+        model = result.model
+        servers = {a: sorted(result.servers_of(a))[0]
+                   for a in model.agents if result.servers_of(a)}
+        hosts, built = {}, []
+        for name in result.registration_order(self.name):
+            comp_defn = stack_defn.resource_definition(name)
+            props = comp_defn.properties(self.properties_schema, self.context)
+            spec = specs.component_spec(name, props, result, hosts, servers,
+                                        self.stack)
+            hosts[name] = spec['host']
+            built.append(spec)
+        fabric = self._fabric()
+        fabric.registry.ensure_stack(specs.manifest(result, self.stack, epoch,
+                                                    self.stack.action))
+        written = fabric.registry.register(built, epoch)
+        host = built[-1]['host']
+        LOG.info('%s: registered %d spec(s) for epoch %s: %s', self.name,
+                 len(written), epoch, ', '.join(written) or 'none changed')
+        self.data_set('host', host)
+        self.resource_id_set('%s/%s' % (host, self.name))
+        return {'host': host, 'epoch': epoch}
+
+    def handle_create(self):
+        return self._register(self.t)
+
+    def check_create_complete(self, token):
+        return self._check(token, records.DEPLOY)
+
+    def _needs_update(self, after, before, after_props, before_props,
+                      prev_resource, check_init_complete=True):
+        # Heat's property diff cannot see values that travel through
+        # ZooKeeper: take part in every update and let the digests decide.
+        super(SoftwareComponent, self)._needs_update(
+            after, before, after_props, before_props, prev_resource,
+            check_init_complete)
+        return True
+
+    def needs_replace_failed(self):
+        # A failed component re-runs in place (same agent, same zNodes).
+        return False
+
+    def handle_update(self, json_snippet, tmpl_diff, prop_diff):
+        return self._register(json_snippet)
+
+    def check_update_complete(self, token):
+        return self._check(token, records.DEPLOY)
+
+    def _check(self, token, action):
+        fabric = self._fabric()
+        host, epoch = token['host'], token['epoch']
+
+        def watched():
+            return fabric.progress.watched(host, self.name)
+
+        def check():
+            out = fabric.progress.outcome(host, self.name, epoch, action)
+            return None if out.state == progress.PENDING else out
+
+        out = waiting.until(fabric, self.stack, watched, check)
+        if out is None:
+            return False
+        if out.state == progress.FAILED:
+            raise exception.Error(out.message)
+        if out.message:
+            self._add_event(self.action, self.IN_PROGRESS, out.message)
+        return True
+
+    # -- suspend and resume -----------------------------------------------
+
+    def handle_suspend(self):
+        return self._reverse(records.SUSPEND)
+
+    def check_suspend_complete(self, token):
+        return self._check_reverse(token)
+
+    def handle_resume(self):
+        host = self.data().get('host')
+        if not host:
+            return None
+        fabric = self._fabric()
+        epoch = waiting.epoch_of(self.stack)
+        for up_host, up_name in [(host, self.name)] + self._upstreams(
+                fabric, host, self.name):
+            fabric.registry.set_action(up_host, up_name, records.RESUME,
+                                       epoch, armed=True)
+        return {'host': host, 'epoch': epoch}
+
+    def check_resume_complete(self, token):
+        return token is None or self._check(token, records.RESUME)
+
+    def _upstreams(self, fabric, host, name, seen=None):
+        seen = set() if seen is None else seen
+        spec, _ = fabric.registry._read_spec(host, name)
+        for wire in (spec or {}).get('wires', ()):
+            key = (wire['host'], wire['component'])
+            if key not in seen:
+                seen.add(key)
+                self._upstreams(fabric, key[0], key[1], seen)
+        return sorted(seen)
+
+    # -- delete -----------------------------------------------------------
+
+    def handle_delete(self):
+        return self._reverse(records.DELETE)
+
+    def check_delete_complete(self, token):
+        return self._check_reverse(token)
+
+    def _live_components(self):
+        """Components that stay after this operation: their DELETE is not
+        ours to order."""
+        if self.stack.action == self.stack.DELETE:
+            return set()
+        try:
+            return set(preprocessor.analysis(
+                self.stack.defn).model.components)
+        except Exception:  # noqa: no template to read: order nothing
+            return set()
+
+    def _doomed(self, fabric, host, live):
+        """This component and, transitively, the components reading it that
+        go too, each with the doomed ones reading it."""
+        doomed, todo = {}, [(host, self.name)]
+        while todo:
+            key = todo.pop()
+            if key in doomed:
+                continue
+            readers = [r for r in fabric.registry.readers(*key)
+                       if r[1] not in live]
+            doomed[key] = readers
+            todo.extend(readers)
+        return doomed
+
+    def _reverse(self, action):
+        host = self.data().get('host')
+        if not host:
+            return None
+        fabric = self._fabric()
+        epoch = waiting.epoch_of(self.stack)
+        live = self._live_components()
+        for h, n in self._doomed(fabric, host, live):
+            fabric.registry.set_action(h, n, action, epoch, armed=False)
+        return {'host': host, 'epoch': epoch, 'action': action,
+                'live': sorted(live)}
+
+    def _check_reverse(self, token):
+        if token is None:
+            return True
+        fabric = self._fabric()
+        host, epoch, action = token['host'], token['epoch'], token['action']
+        live = set(token['live'])
+
+        def watched():
+            data, children = [], []
+            for h, n in self._doomed(fabric, host, live):
+                d, c = fabric.progress.watched(h, n)
+                data += d
+                children += c
+            return data, children
+
+        def check():
+            doomed = self._doomed(fabric, host, live)
+            done, lost = set(), None
+            for key in doomed:
+                out = fabric.progress.outcome(key[0], key[1], epoch, action)
+                if out.state == progress.DONE:
+                    done.add(key)
+                    if key == (host, self.name):
+                        lost = out.message
+                elif out.state == progress.FAILED:
+                    if out.status is None:
+                        done.add(key)  # removed meanwhile
+                        continue
+                    if key == (host, self.name):
+                        return out
+                    return progress.Outcome(progress.FAILED, (
+                        'not run: %s of downstream %s failed: %s' % (
+                            action, key[1], out.message)), None)
+            for key, readers in doomed.items():
+                if key not in done and all(r in done for r in readers):
+                    fabric.registry.set_action(key[0], key[1], action, epoch,
+                                               armed=True)
+            if (host, self.name) in done:
+                return progress.Outcome(progress.DONE, lost, None)
+            return None
+
+        out = waiting.until(fabric, self.stack, watched, check)
+        if out is None:
+            return False
+        if out.state == progress.FAILED:
+            raise exception.Error(out.message)
+        if out.message:
+            self._add_event(self.action, self.IN_PROGRESS,
+                            '%s config not run: %s' % (action, out.message))
+        if action == records.DELETE:
+            fabric.registry.remove_component(host, self.name)
+            fabric.feed.forget(*fabric.progress.watched(host, self.name))
+        return True
+
+    # -- attributes ---------------------------------------------------------
+
+    def _declared_outputs(self):
+        try:
+            return {o[self.IO_NAME] for o in self.properties[self.OUTPUTS]}
+        except Exception:  # noqa: unresolvable properties: no outputs
+            return set()
+
+    def _read(self, what):
+        host = self.data().get('host')
+        if not host:
+            return None
+        fabric = self._fabric()
+        if what == 'status':
+            return fabric.progress.read_status(host, self.name)
+        try:
+            raw, _ = fabric.client.get(fabric.paths.outputs(host, self.name))
+        except Exception:  # noqa: gone or unreachable: no value
+            return None
+        return records.decode(raw, fabric.paths.outputs(host, self.name))
+
+    def get_attribute(self, key, *path):
+        # Declared outputs are attributes too (as in SoftwareDeployment),
+        # read from ZooKeeper at each call so they are never stale.
+        if key in self._declared_outputs():
+            pub = self._read('outputs') or {}
+            value = (pub.get('values') or {}).get(key)
+            return attributes.select_from_attribute(value, path)
+        if key not in self.attributes_schema and \
+                key not in self.base_attributes_schema:
+            raise exception.InvalidTemplateAttribute(resource=self.name,
+                                                     key=key)
+        return super(SoftwareComponent, self).get_attribute(key, *path)
+
+    def _resolve_attribute(self, name):
+        status = self._read('status') or {}
+        if name == self.STDOUT:
+            return status.get('stdout')
+        if name == self.STDERR:
+            return status.get('stderr')
+        if name == self.STATUS_CODE:
+            return status.get('exit_code')
+
+    # -- secrets -------------------------------------------------------------
+
+    def _update_stored_properties(self):
+        # Heat stores resolved properties with every event; hidden inputs
+        # must not be there.
+        super(SoftwareComponent, self)._update_stored_properties()
+        stored = self._stored_properties_data or {}
+        hidden = {i.get(self.IO_NAME) for i in stored.get(self.INPUTS) or []
+                  if i.get(self.IO_HIDDEN)}
+        values = stored.get(self.INPUT_VALUES)
+        if hidden and isinstance(values, dict):
+            stored[self.INPUT_VALUES] = {
+                k: (MASK if k in hidden else v) for k, v in values.items()}
+
+
+def resource_mapping():
+    return {'OS::SoftOrch::SoftwareComponent': SoftwareComponent}

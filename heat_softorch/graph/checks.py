@@ -1,0 +1,225 @@
+"""Checks on the component graph and on what each definition declares.
+
+Each check is a generator of Problems over the whole stack: nothing stops
+at the first error, so a template author sees everything to fix at once.
+The checks only read the model and the DAG; the Heat-level ordering checks
+live in ``heatgraph``.
+"""
+
+from heat_softorch.graph import dag as dag_mod
+from heat_softorch.graph import problems as p
+
+COMPONENT_TYPE = 'OS::SoftOrch::SoftwareComponent'
+AGENT_TYPE = 'OS::SoftOrch::Agent'
+
+
+def _via_text(via):
+    if via == dag_mod.GET_ATTR:
+        return 'get_attr in input_values'
+    if via == dag_mod.DEPENDS_ON:
+        return 'depends_on'
+    return "ComponentLink '%s'" % via[len(dag_mod.LINK):]
+
+
+def _edge_text(graph, upstream, downstream):
+    vias = sorted(graph.edges[upstream, downstream]['via'])
+    return '%s -> %s (%s)' % (upstream, downstream,
+                              ', '.join(_via_text(v) for v in vias))
+
+
+def cycles(graph, parts):
+    """Check 1: components must form a DAG.
+
+    ``parts`` is ``dag.cycles(graph)``. One problem per cyclic part,
+    naming every component on it and one concrete cycle, with where each
+    of its edges comes from: that is the line of the template to change.
+    """
+    for members, path in parts:
+        edges = [_edge_text(graph, u, v) for u, v in zip(path, path[1:])]
+        if len(members) == 1:
+            yield p.Problem(members[0], (
+                "Component '%s' depends on itself (%s): software "
+                "components must form a DAG; remove that edge."
+                % (members[0], edges[0])))
+            continue
+        yield p.Problem(members[0], (
+            'Components %s form a cycle (%s): software components must '
+            'form a DAG; remove one of these edges: %s.'
+            % (', '.join(members), p.path_text(path), '; '.join(edges))))
+
+
+def inputs(model):
+    """Checks 2 and 3 for input_values: inputs and outputs are declared.
+
+    Also refuses wires to names that are not components, which the engine
+    should never produce; reporting beats a KeyError further down.
+    """
+    components = model.components
+    for name in sorted(components):
+        comp = components[name]
+        declared = comp.inputs
+        for value in comp.values:
+            if value not in declared:
+                yield _undeclared_input(comp, value)
+        for wire in comp.wires:
+            if wire.input not in declared:
+                yield _undeclared_input(comp, wire.input)
+            upstream = components.get(wire.upstream)
+            if upstream is None:
+                yield p.Problem(name, (
+                    "Component '%s': input '%s' reads '%s', which is not "
+                    "an %s in this stack."
+                    % (name, wire.input, wire.upstream, COMPONENT_TYPE)))
+            elif wire.output not in upstream.outputs:
+                yield p.Problem(name, (
+                    "Component '%s': input '%s' reads %s.%s, but '%s' "
+                    "declares no output '%s' (declared: %s). %s"
+                    % (name, wire.input, wire.upstream, wire.output,
+                       wire.upstream, wire.output,
+                       p.listing(upstream.outputs),
+                       p.suggestion(wire.output, upstream.outputs,
+                                    "Declare it in the outputs of '%s' "
+                                    "or read another one."
+                                    % wire.upstream))))
+        for upstream in comp.after:
+            if upstream not in components:
+                yield p.Problem(name, (
+                    "Component '%s': depends_on names '%s' as a component, "
+                    "but it is not an %s in this stack."
+                    % (name, upstream, COMPONENT_TYPE)))
+
+
+def _undeclared_input(comp, input_name):
+    return p.Problem(comp.name, (
+        "Component '%s': input_values sets '%s', which is not a declared "
+        "input (declared: %s). %s"
+        % (comp.name, input_name, p.listing(comp.inputs),
+           p.suggestion(input_name, comp.inputs,
+                        'Declare it in inputs or remove it.'))))
+
+
+def links(model):
+    """Checks 2, 3 and 5 for ComponentLinks: ends exist, map is declared."""
+    components = model.components
+    for name in sorted(model.links):
+        link = model.links[name]
+        ends = []
+        for prop, end in (('from', link.source), ('to', link.target)):
+            comp = components.get(end)
+            ends.append(comp)
+            if comp is None:
+                yield p.Problem(name, (
+                    "ComponentLink '%s': '%s' names '%s', which is not an "
+                    "%s in this stack. %s"
+                    % (name, prop, end, COMPONENT_TYPE,
+                       p.suggestion(end, components,
+                                    'Name a component of this stack.'))))
+        source, target = ends
+        for target_input, source_output in sorted(link.mapping.items()):
+            if target is not None and target_input not in target.inputs:
+                yield p.Problem(name, (
+                    "ComponentLink '%s': map sets input '%s' of '%s', "
+                    "which it does not declare (declared: %s). %s"
+                    % (name, target_input, target.name,
+                       p.listing(target.inputs),
+                       p.suggestion(target_input, target.inputs,
+                                    "Declare it in the inputs of '%s'."
+                                    % target.name))))
+            if source is not None and source_output not in source.outputs:
+                yield p.Problem(name, (
+                    "ComponentLink '%s': map reads output '%s' of '%s', "
+                    "which it does not declare (declared: %s). %s"
+                    % (name, source_output, source.name,
+                       p.listing(source.outputs),
+                       p.suggestion(source_output, source.outputs,
+                                    "Declare it in the outputs of '%s'."
+                                    % source.name))))
+
+
+def input_sources(model):
+    """An input gets its value from one place only.
+
+    input_values and a link map (or two link maps) setting the same input
+    would leave the value to whichever the agent happened to read last.
+    """
+    setters = {}
+    for name in sorted(model.links):
+        link = model.links[name]
+        for target_input in link.mapping:
+            key = (link.target, target_input)
+            setters.setdefault(key, []).append("ComponentLink '%s'" % name)
+    for (target, target_input), found in sorted(setters.items()):
+        comp = model.components.get(target)
+        if comp is None:
+            continue
+        if (target_input in comp.values or
+                any(w.input == target_input for w in comp.wires)):
+            found = ['input_values'] + found
+        if len(found) > 1:
+            yield p.Problem(target, (
+                "Component '%s': input '%s' is set by both %s; set it in "
+                "one place."
+                % (target, target_input,
+                   ', '.join(found[:-1]) + ' and ' + found[-1])))
+
+
+def agents(model):
+    """Check 4: every component names an existing agent."""
+    for name in sorted(model.components):
+        agent = model.components[name].agent
+        if agent in model.agents:
+            continue
+        if agent is None:
+            why = 'it is missing or not a literal get_resource.'
+        elif agent in model.components:
+            why = "'%s' is an %s, not an agent." % (agent, COMPONENT_TYPE)
+        elif agent in model.resources or agent in model.links:
+            why = "'%s' is not one." % agent
+        else:
+            why = ("'%s' is not one: there is no resource '%s' in this "
+                   "stack." % (agent, agent))
+            hint = p.suggestion(agent, model.agents, '')
+            if hint:
+                why += ' ' + hint
+        yield p.Problem(name, (
+            "Component '%s': agent must be {get_resource: <an %s "
+            "resource>}; %s" % (name, AGENT_TYPE, why)))
+
+
+def nested(model):
+    """Check 7: components are referenced only as whole input values.
+
+    Heat would resolve a nested get_attr before the upstream component has
+    run; the value would be stale or empty. The message shows the way that
+    works, using the upstream's own output names where it can.
+    """
+    components = model.components
+    for name in sorted(components):
+        for ref in components[name].nested:
+            upstream = components.get(ref.upstream)
+            outputs = sorted(upstream.outputs) if upstream else []
+            example = outputs[0] if outputs else '%s_value' % ref.upstream
+            output = outputs[0] if len(outputs) == 1 else '<output>'
+            yield p.Problem(name, (
+                "Component '%s': %s uses get_attr on component '%s' inside "
+                "another function; components pass values only as a whole "
+                "input value. Declare an input (e.g. %s), set input_values: "
+                "{%s: {get_attr: [%s, %s]}} and build the string in the "
+                "config script."
+                % (name, ref.where, ref.upstream, example, example,
+                   ref.upstream, output)))
+
+
+def shared_agents(model, servers):
+    """One agent serves one VM (v1).
+
+    Two servers booting the same agent would share one identity and one
+    credential, and race for the same components.
+    """
+    for agent in sorted(servers):
+        booted_by = servers[agent]
+        if len(booted_by) > 1:
+            yield p.Problem(agent, (
+                "Agent '%s' is booted by more than one server (%s): one "
+                "agent serves one VM; give each server its own %s."
+                % (agent, p.listing(booted_by), AGENT_TYPE)))
