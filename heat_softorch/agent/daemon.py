@@ -311,16 +311,20 @@ class Agent(object):
                 status.get('session') != self.session):
             self._report_interrupted(name, spec, status)
             return
-        epoch = spec['epoch']
-        if (status.get('epoch') == epoch and
-                status.get('request') == spec['action'] and
-                status.get('digest') == spec['digest'] and
-                status.get('state') in records.DONE_STATES):
-            return
         if spec['action'] in FORWARD:
             self._evaluate_forward(slot, spec, status)
-        else:
+        elif not self._settled(spec, status):
             self._evaluate_reverse(slot, spec, status)
+
+    @staticmethod
+    def _settled(spec, status, key=None):
+        """Whether this spec has been dealt with in its epoch (with these
+        inputs, when given: an upstream may re-publish within an epoch)."""
+        return (status.get('epoch') == spec['epoch'] and
+                status.get('request') == spec['action'] and
+                status.get('digest') == spec['digest'] and
+                status.get('state') in records.DONE_STATES and
+                (key is None or status.get('run_key') == key))
 
     def _evaluate_forward(self, slot, spec, status):
         name, epoch = slot.name, spec['epoch']
@@ -348,6 +352,9 @@ class Agent(object):
             root = pub.get('root_cause') or {'host': wire['host'],
                                              'component': wire['component']}
             reason = 'not run: upstream %s failed' % wire['component']
+            if self._settled(spec, status) and \
+                    status.get('root_cause') == root:
+                return
             LOG.info('%s: %s', slot.name, reason)
             self._publish(slot.name, spec, status, records.FAILED,
                           reason=reason, root_cause=root,
@@ -358,11 +365,14 @@ class Agent(object):
             return
         inputs = dict(spec.get('values') or {}, **values)
         key = run_key(spec, inputs)
+        if self._settled(spec, status, key):
+            return
         last = status.get('last_ok') or {}
         if spec['action'] == records.DEPLOY:
             if last.get('run_key') == key:
                 self._publish(slot.name, spec, status, records.COMPLETE,
                               confirmed=True, action=last.get('action'),
+                              run_key=key,
                               values=self._previous_values(slot.name))
                 return
             kind = 'UPDATE' if last else 'CREATE'
@@ -463,6 +473,7 @@ class Agent(object):
         self._publish(name, interrupted, status, records.FAILED,
                       action=status.get('action'), reason=reason,
                       started=status.get('started'),
+                      run_key=status.get('run_key'),
                       values=self._previous_values(name))
         self.local.update(name, pgid=None)
 
@@ -510,7 +521,7 @@ class Agent(object):
                 self._publish(slot.name, spec, status, records.RUNNING,
                               publish=False, action=kind, started=started,
                               waiting_since=waiting_since or started,
-                              pid=run.pgid, fence=fence)
+                              pid=run.pgid, fence=fence, run_key=key)
                 result = run.wait()
                 with self.lock:
                     self.active.discard(run)
@@ -536,7 +547,8 @@ class Agent(object):
         hidden = self._hidden_values(spec, inputs)
         finished = records.now()
         common = dict(action=kind, started=started, finished=finished,
-                      waiting_since=waiting_since or started, fence=fence)
+                      waiting_since=waiting_since or started, fence=fence,
+                      run_key=key)
         if result is None:
             ok, values = True, self._previous_values(name)
             if kind == 'CREATE':

@@ -11,6 +11,8 @@ previews.
 
 from heat.common import exception
 from heat.engine import function
+from heat.engine import stk_defn
+from heat.engine import template
 from heat.engine.hot import functions as hot_functions
 
 from heat_softorch import graph
@@ -33,16 +35,27 @@ def analysis(stack_defn):
     return cached
 
 
-def stack_definition_of(rsrc_defn, default):
-    """The StackDefinition a ResourceDefinition was parsed against.
+def new_definition(stack, context):
+    """The StackDefinition of what ``stack`` is becoming.
 
-    In a legacy-engine update the resource's own stack still holds the old
-    template; the new definition's functions know the new one.
+    Under convergence that is the stack's own. In a legacy-engine update
+    or rollback the stack keeps its old template until the end, and the
+    definitions Heat hands to resources are re-parsed against it; the
+    template being applied is stored meanwhile as prev_raw_template_id.
     """
-    for value in (rsrc_defn._properties or {}).values():
-        if isinstance(value, function.Function) and value.stack is not None:
-            return value.stack
-    return default
+    if stack.convergence or stack.action not in (stack.UPDATE,
+                                                 stack.ROLLBACK) or \
+            not stack.prev_raw_template_id:
+        return stack.defn
+    key = (stack.prev_raw_template_id, id(stack.defn))
+    cached = getattr(stack, _CACHE_ATTR + '_legacy', None)
+    if cached is None or cached[0] != key:
+        tmpl = template.Template.load(context, stack.prev_raw_template_id)
+        defn = stk_defn.StackDefinition(context, tmpl, stack.identifier(),
+                                        stack.defn._resource_data)
+        cached = (key, defn)
+        setattr(stack, _CACHE_ATTR + '_legacy', cached)
+    return cached[1]
 
 
 def _class(env, name, rtype):

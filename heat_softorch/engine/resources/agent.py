@@ -33,6 +33,7 @@ class Agent(resource.Resource):
 
     support_status = support.SupportStatus(version='2026.2')
     default_client_name = 'softorch'
+    softorch_kind = preprocessor.AGENT
 
     PROPERTIES = (INSTALL,) = ('install',)
 

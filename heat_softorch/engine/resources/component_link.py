@@ -4,6 +4,8 @@ from heat.engine import properties
 from heat.engine import resource
 from heat.engine import support
 
+from heat_softorch.engine import preprocessor
+
 
 class ComponentLink(resource.Resource):
     """An explicit edge between two software components.
@@ -17,6 +19,7 @@ class ComponentLink(resource.Resource):
     """
 
     support_status = support.SupportStatus(version='2026.2')
+    softorch_kind = preprocessor.LINK
 
     PROPERTIES = (FROM, TO, MAP) = ('from', 'to', 'map')
 

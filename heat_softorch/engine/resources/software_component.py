@@ -198,8 +198,8 @@ class SoftwareComponent(resource.Resource):
     def _fabric(self):
         return self.client_plugin().fabric(self.stack.id)
 
-    def _register(self, defn):
-        stack_defn = preprocessor.stack_definition_of(defn, self.stack.defn)
+    def _register(self):
+        stack_defn = preprocessor.new_definition(self.stack, self.context)
         result = preprocessor.analysis(stack_defn)
         if not result.ok:
             raise exception.Error(preprocessor.problems_text(result))
@@ -227,7 +227,7 @@ class SoftwareComponent(resource.Resource):
         return {'host': host, 'epoch': epoch}
 
     def handle_create(self):
-        return self._register(self.t)
+        return self._register()
 
     def check_create_complete(self, token):
         return self._check(token, records.DEPLOY)
@@ -246,7 +246,7 @@ class SoftwareComponent(resource.Resource):
         return False
 
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
-        return self._register(json_snippet)
+        return self._register()
 
     def check_update_complete(self, token):
         return self._check(token, records.DEPLOY)
