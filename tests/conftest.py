@@ -18,3 +18,48 @@ def zk_endpoint():
                          stdout=subprocess.PIPE).stdout.strip()
     yield out.splitlines()[-1]
     subprocess.run([script, 'stop', d], check=False)
+
+
+def _script(name):
+    return os.path.join(REPO, 'tools', name)
+
+
+@pytest.fixture(scope='session')
+def mariadb_url():
+    d = os.path.join(RUN, 'mysql')
+    subprocess.run([_script('mariadb.sh'), 'start', d], check=True,
+                   stdout=subprocess.DEVNULL)
+    with open(os.path.join(d, 'url')) as f:
+        yield f.read().strip()
+    subprocess.run([_script('mariadb.sh'), 'stop', d], check=False)
+
+
+_HEATS = {}
+
+
+@pytest.fixture(scope='session')
+def heat_engines(zk_endpoint, request):
+    """Lazily started Heats, one per engine, stopped at the end."""
+    from tests import heatenv
+
+    def get(engine):
+        if engine not in _HEATS:
+            run_dir = os.path.join(RUN, 'heat-' + engine)
+            subprocess.run(['rm', '-rf', run_dir])
+            os.makedirs(run_dir)
+            if engine == 'convergence':
+                db = request.getfixturevalue('mariadb_url')
+            else:
+                db = 'sqlite:///%s/heat.sqlite' % run_dir
+            _HEATS[engine] = heatenv.Heat(run_dir, zk_endpoint,
+                                          engine == 'convergence', db)
+        return _HEATS[engine]
+    yield get
+    for h in _HEATS.values():
+        h.stop()
+    _HEATS.clear()
+
+
+@pytest.fixture(params=['convergence', 'legacy'])
+def heat(request, heat_engines):
+    return heat_engines(request.param)

@@ -182,10 +182,10 @@ class SoftwareComponent(resource.Resource):
         read of other resources, and the server that boots its agent,
         remain; so every spec can be registered as soon as this one's Heat
         action starts, without waiting for another Heat resource."""
+        # Even when the graph has problems: validate() reports them in
+        # full, which it could not if Heat found a cycle among components
+        # first.
         result = preprocessor.analysis(self.stack.defn)
-        if not result.ok:
-            return super(SoftwareComponent, self).add_explicit_dependencies(
-                deps)
         for name in sorted(result.heat_dependencies(self.name)):
             if name in self.stack:
                 res = self.stack[name]
@@ -428,9 +428,8 @@ class SoftwareComponent(resource.Resource):
         # Declared outputs are attributes too (as in SoftwareDeployment),
         # read from ZooKeeper at each call so they are never stale.
         if key in self._declared_outputs():
-            pub = self._read('outputs') or {}
-            value = (pub.get('values') or {}).get(key)
-            return attributes.select_from_attribute(value, path)
+            return attributes.select_from_attribute(
+                self._resolve_attribute(key), path)
         if key not in self.attributes_schema and \
                 key not in self.base_attributes_schema:
             raise exception.InvalidTemplateAttribute(resource=self.name,
@@ -438,6 +437,9 @@ class SoftwareComponent(resource.Resource):
         return super(SoftwareComponent, self).get_attribute(key, *path)
 
     def _resolve_attribute(self, name):
+        if name not in self.ATTRIBUTES:
+            pub = self._read('outputs') or {}
+            return (pub.get('values') or {}).get(name)
         status = self._read('status') or {}
         if name == self.STDOUT:
             return status.get('stdout')
