@@ -93,7 +93,11 @@ def test_failure_names_host_exit_code_and_stderr(heat, tmp_path):
     db = heat.resource(sid, 'db')
     assert db.resource_status == 'CREATE_FAILED'
     assert 'exit 3' in db.resource_status_reason
-    app = heat.resource(sid, 'app')
+    # Under convergence the stack fails with the first failure; the
+    # dependent's own thread reports its failure just after.
+    app = fe.wait_for(lambda: (lambda r: r if r.resource_status !=
+                               'CREATE_IN_PROGRESS' else None)(
+        heat.resource(sid, 'app')), what='app to fail')
     assert app.resource_status == 'CREATE_FAILED'
     assert 'not run: upstream db failed on server_a' in \
         app.resource_status_reason
