@@ -1,1 +1,2 @@
-"""heat-softorch: software orchestration for OpenStack Heat through ZooKeeper."""
+"""heat-softorch: software orchestration for OpenStack Heat, through
+ZooKeeper."""

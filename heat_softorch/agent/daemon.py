@@ -327,7 +327,7 @@ class Agent(object):
                 (key is None or status.get('run_key') == key))
 
     def _evaluate_forward(self, slot, spec, status):
-        name, epoch = slot.name, spec['epoch']
+        epoch = spec['epoch']
         wired = self._wired(spec)
         for wire, path in wired:
             if path not in self.watchers or slot.name not in \

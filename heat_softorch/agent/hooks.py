@@ -178,8 +178,8 @@ class Run(object):
             try:
                 values[o['name']] = raw.decode('utf-8')
             except UnicodeDecodeError as exc:
-                error = "output '%s' is not UTF-8 text (%s)" % (o['name'],
-                                                               exc)
+                error = "output '%s' is not UTF-8 text (%s)" % (
+                    o['name'], exc)
                 break
         return self._finish(code, out, err, values, error)
 

@@ -3,10 +3,11 @@
 import argparse
 import importlib
 import sys
+import warnings
 
 # Subcommand modules, imported only when used: `softorch agent` must run
 # on a VM that has kazoo and nothing of Heat.
-COMMANDS = ('agent',)
+COMMANDS = ('agent', 'validate')
 
 
 def build_parser():
@@ -21,6 +22,10 @@ def build_parser():
 
 
 def main(argv=None):
+    # Heat's dependencies warn about eventlet at import; an operator
+    # reading validate's output has no use for it.
+    warnings.filterwarnings('ignore', category=DeprecationWarning)
+    warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
     args = build_parser().parse_args(argv)
     return args.func(args)
 

@@ -23,7 +23,7 @@ def credential(user, password):
 
 
 def digest_id(user, password):
-    """The ACL id of a digest identity, derivable without keeping the password."""
+    """The ACL id of a digest identity: kept instead of the password."""
     return security.make_digest_acl_credential(user, password)
 
 

@@ -2,16 +2,18 @@
 
 ::
 
-    <root>                                   engine
-    <root>/stacks/<stack_id>                 the manifest                      engine
-        hosts/<host>                         host record                       engine; host r
-        hosts/<host>/enroll                  one-time credential hand-over     engine; enroll token r
-        hosts/<host>/seen                    the agent's last start            engine; host rw
-        hosts/<host>/agent/<lock nodes>      liveness (kazoo Lock, ephemeral)  engine; host rcd
-        hosts/<host>/components              the host's component index        engine; host r
-        hosts/<host>/components/<name>       a component's spec                engine; host r
-            .../status                       what the agent did, timestamps    engine; host rw
-            .../outputs                      the publication downstream reads  engine; host rw; readers r
+    node (under <root>/stacks/<id>)    holds                  ACL (engine: all)
+    ---------------------------------  ---------------------  ----------------
+    .                                  the manifest           -
+    hosts/<h>                          host record            h: r
+    hosts/<h>/enroll                   one-time password      enroll token: r
+    hosts/<h>/seen                     agent's last start     h: rw
+    hosts/<h>/agent/<lock nodes>       liveness (kazoo Lock)  h: rcd
+    hosts/<h>/components               the host's index       h: r
+    hosts/<h>/components/<c>           the component's spec   h: r
+    hosts/<h>/components/<c>/status    what the agent did     h: rw
+    hosts/<h>/components/<c>/outputs   its publication        h: rw; readers: r
+    hosts/<h>/components/<c>/readers   who is wired to it     -
 
 A component lives under the host that runs it: moving it to another agent
 makes Heat replace it, and the replacement gets a path of its own while the

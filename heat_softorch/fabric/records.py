@@ -19,7 +19,7 @@ SCHEMA = 1
 MAX_REQUEST_BYTES = 0xfffff
 # What a request adds besides path, data and ACL (headers, lengths, flags).
 REQUEST_OVERHEAD = 64
-# Keep clear of the limit: the server's own packet framing is not ours to count.
+# Keep clear of the limit: the server's packet framing is not ours to count.
 HEADROOM = 1024
 
 # Component states, in status records and publications.
@@ -32,7 +32,7 @@ ABANDONED = 'ABANDONED'  # its host was lost; the engine gave up on it
 DONE_STATES = (COMPLETE, FAILED, ABANDONED)
 
 # What a spec asks the agent to do.
-DEPLOY = 'DEPLOY'        # CREATE or UPDATE, decided by the agent from its history
+DEPLOY = 'DEPLOY'        # CREATE or UPDATE: the agent decides from its history
 DELETE = 'DELETE'
 SUSPEND = 'SUSPEND'
 RESUME = 'RESUME'

@@ -50,8 +50,8 @@ def names(runlog):
     return [(n, a) for n, a, *_ in fe.read_runs(runlog)]
 
 
-def test_value_crosses_hosts_and_updates_rerun_only_what_changed(stack,
-                                                                  tmp_path):
+def test_value_crosses_hosts_and_updates_rerun_only_what_changed(
+        stack, tmp_path):
     runlog = str(tmp_path / 'runs')
     stack.add_host('h1')
     stack.add_host('h2')

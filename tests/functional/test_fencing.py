@@ -64,7 +64,8 @@ def test_agent_keeps_working_across_a_zookeeper_restart(tmp_path):
     zk_dir = str(tmp_path / 'zk')
     script = os.path.join(conftest.REPO, 'tools', 'zookeeper.sh')
     endpoint = subprocess.run([script, 'start', zk_dir], check=True,
-                              text=True, capture_output=True).stdout.split()[-1]
+                              text=True,
+                              capture_output=True).stdout.split()[-1]
     port = endpoint.rsplit(':', 1)[1]
     s = fe.FabricStack(endpoint, str(tmp_path / 'work'))
     try:
