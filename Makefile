@@ -5,6 +5,8 @@ AGENT_VENV ?= .venv-agent
 RUN ?= .run
 PIP_FLAGS ?= -q --disable-pip-version-check
 PYTEST_ARGS ?=
+# `make up`: a private local Heat with the plugin, under $(UP_DIR).
+UP_DIR ?= $(RUN)/up
 
 .PHONY: all deps venv agent-venv test unit demo up down bench genconfig pep8 clean
 
@@ -39,6 +41,15 @@ unit: venv
 
 demo: deps venv agent-venv
 	SOFTORCH_AGENT_VENV=$(abspath $(AGENT_VENV)) $(VENV)/bin/python -m heat_softorch.cmd.main demo
+
+# A private Heat (API + engine, convergence) with heat-softorch, ZooKeeper,
+# MariaDB and RabbitMQ on free loopback ports, everything under $(UP_DIR).
+up: deps venv agent-venv
+	VENV=$(abspath $(VENV)) AGENT_VENV=$(abspath $(AGENT_VENV)) tools/localheat.sh up $(UP_DIR)
+
+# Stops exactly what `make up` started (pidfiles), LocalServers included.
+down:
+	@tools/localheat.sh down $(UP_DIR)
 
 genconfig: venv
 	$(VENV)/bin/oslo-config-generator --config-file etc/heat-softorch/softorch-config-generator.conf

@@ -25,7 +25,11 @@ free_port() {
 }
 
 ruok() {
-    [ "$( (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf ruok >&3 && cat <&3) 2>/dev/null)" = imok ]
+    # read -t, not cat: while it starts, ZooKeeper can accept the connection
+    # and fail to answer or close it ("Error closing a command socket",
+    # zkDb null), and `cat` then waits forever.
+    [ "$( (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf ruok >&3 && read -r -t 2 -n 4 reply <&3 &&
+          printf %s "$reply") 2>/dev/null)" = imok ]
 }
 
 start() {
