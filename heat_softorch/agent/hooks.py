@@ -8,7 +8,9 @@ that name (JSON config on stdin, JSON result on stdout), found in the
 configured hook directories.
 
 Every run gets its own process group, so a timeout or an agent shutdown
-stops the script and everything it started.
+stops the script and everything it started. A script that starts a service
+in the background may leave it running: its output goes to files, not
+pipes, so a daemon holding them open does not hold up the run.
 """
 
 import json
@@ -98,12 +100,16 @@ class Run(object):
                     % (self.tool, self.tool, ', '.join(self.hook_dirs))))
             argv, env = [hook], dict(os.environ)
             self._stdin = json.dumps(self._hook_request(inputs))
+        self._out_path = os.path.join(self.workdir, 'stdout')
+        self._err_path = os.path.join(self.workdir, 'stderr')
         try:
-            self.proc = subprocess.Popen(
-                argv, cwd=self.workdir, env=env, text=True,
-                stdin=subprocess.PIPE if self._stdin else subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                start_new_session=True, errors='replace')
+            with open(self._out_path, 'wb') as out, \
+                    open(self._err_path, 'wb') as err:
+                self.proc = subprocess.Popen(
+                    argv, cwd=self.workdir, env=env, text=True,
+                    stdin=(subprocess.PIPE if self._stdin
+                           else subprocess.DEVNULL),
+                    stdout=out, stderr=err, start_new_session=True)
         except OSError as exc:
             return Result(None, error='cannot start %s: %s' % (argv[0], exc))
         return None
@@ -142,18 +148,20 @@ class Run(object):
             'outputs': self.outputs,
         }
 
+    def _read(self, path):
+        with open(path, 'rb') as f:
+            return f.read().decode('utf-8', 'replace')
+
     def wait(self):
         try:
-            out, err = self.proc.communicate(self._stdin,
-                                             timeout=self.timeout)
+            self.proc.communicate(self._stdin, timeout=self.timeout)
         except subprocess.TimeoutExpired:
             kill_group(self.proc.pid)
-            out, err = self.proc.communicate()
-            return Result(self.proc.returncode, out, err, error=(
-                'timed out after %d s' % self.timeout))
-        finally:
-            # Whatever the script left running in its group goes with it.
-            kill_group(self.proc.pid)
+            self.proc.wait()
+            return Result(self.proc.returncode, self._read(self._out_path),
+                          self._read(self._err_path),
+                          error='timed out after %d s' % self.timeout)
+        out, err = self._read(self._out_path), self._read(self._err_path)
         if self.tool == 'script':
             return self._script_result(out, err)
         return self._hook_result(out, err)

@@ -6,7 +6,6 @@ import shutil
 import signal
 import subprocess
 import threading
-import time
 import uuid
 
 import psutil
@@ -49,14 +48,26 @@ def _scripts(user_data):
             if part.get_content_type() == 'text/x-shellscript']
 
 
-def stop_tree(pid, timeout=STOP_SECONDS):
-    """Stop a process and everything it started, sessions of their own
-    included (the agent runs each script in a session of its own)."""
+MARKER = 'SOFTORCH_LOCAL_SERVER'
+
+
+def stop_tree(pid, workdir, timeout=STOP_SECONDS):
+    """Stop a server's process and everything it started: its descendants,
+    and whatever carries its marker in its environment (a service a script
+    started in the background has left the tree for init)."""
+    procs = []
     try:
         root = psutil.Process(pid)
         procs = [root] + root.children(recursive=True)
     except psutil.NoSuchProcess:
-        return
+        pass
+    pids = {p.pid for p in procs}
+    for p in psutil.process_iter():
+        try:
+            if p.pid not in pids and p.environ().get(MARKER) == workdir:
+                procs.append(p)
+        except (psutil.Error, OSError):
+            continue
     for p in procs:
         try:
             p.send_signal(signal.SIGTERM)
@@ -141,9 +152,9 @@ class LocalServer(resource.Resource):
         runner = ' && '.join('/bin/bash %s' % p for p in paths) or 'true'
         if len(paths) == 1:
             runner = 'exec ' + runner
-        env = dict(os.environ, SOFTORCH_STATE_DIR=os.path.join(workdir,
-                                                               'agent'),
-                   HOME=workdir)
+        env = dict(os.environ, HOME=workdir, **{
+            'SOFTORCH_STATE_DIR': os.path.join(workdir, 'agent'),
+            MARKER: workdir})
         env.pop('OS_AUTH_TYPE', None)
         with open(os.path.join(workdir, 'console.log'), 'ab') as log:
             proc = subprocess.Popen(['/bin/bash', '-c', runner], cwd=workdir,
@@ -177,7 +188,7 @@ class LocalServer(resource.Resource):
         except (OSError, ValueError):
             pid = None
         if pid:
-            stop_tree(pid)
+            stop_tree(pid, workdir)
         shutil.rmtree(workdir, ignore_errors=True)
         return None
 
@@ -195,7 +206,3 @@ class LocalServer(resource.Resource):
 
 def resource_mapping():
     return {'OS::SoftOrch::LocalServer': LocalServer}
-
-
-# Stopping takes up to STOP_SECONDS; keep time imported for callers' waits.
-_ = time
