@@ -97,5 +97,10 @@ class SoftOrchClientPlugin(client_plugin.ClientPlugin):
     def _create(self, version=None):
         return Fabric
 
-    def fabric(self, stack_id):
-        return Fabric(stack_id)
+    def fabric(self, stack):
+        """The Fabric of a resource's stack. The legacy engine deletes the
+        resources an update replaced from a backup stack, "<name>*", owned
+        by the real one: their zNodes are the real stack's."""
+        if stack.owner_id and stack.name.endswith('*'):
+            return Fabric(stack.owner_id)
+        return Fabric(stack.id)

@@ -252,3 +252,32 @@ def test_a_hidden_input_appears_in_no_event_log_or_status(heat):
     for path in logs:
         with open(path, errors='replace') as f:
             assert SECRET not in f.read(), path
+
+
+def test_moving_a_component_to_another_agent_replaces_it(heat, tmp_path):
+    import yaml
+    runlog = str(tmp_path / 'runs')
+    params = {'runlog': runlog}
+    with open(os.path.join(heatenv.TEMPLATES, 'diamond.yaml')) as f:
+        moved = yaml.safe_load(f)
+    moved['resources']['left']['properties']['agent'] = {
+        'get_resource': 'agent_c'}
+    sid, state = heat.create(stack_name('move'), 'diamond.yaml', params)
+    assert state[0] == 'CREATE_COMPLETE', state
+    old_id = heat.resource(sid, 'left').physical_resource_id
+    state = heat.update(sid, moved, params)
+    assert state[0] == 'UPDATE_COMPLETE', state
+    new_id = heat.resource(sid, 'left').physical_resource_id
+    agent_c = heat.resource(sid, 'agent_c').physical_resource_id
+    assert new_id == '%s/left' % agent_c != old_id
+    # The new one ran CREATE on its new host, the old one its DELETE on
+    # the old host; the join's inputs did not change, so it did not re-run.
+    assert sorted(runs(runlog)[4:]) == ['left CREATE',
+                                        'left DELETE top left']
+    assert heat.outputs(sid) == {'joined': 'top-left+top-right'}
+    assert heat.status(sid, 'join')['confirmed'] is True
+    old_host = old_id.split('/')[0]
+    with pytest.raises(kz_exc.NoNodeError):
+        heat.zk_client.get(heat.stack_paths(sid).spec(old_host, 'left'))
+    assert heat.delete(sid)[0] == 'DELETE_COMPLETE'
+    assert_stack_gone(heat, sid)

@@ -61,7 +61,7 @@ class Agent(resource.Resource):
     }
 
     def _fabric(self):
-        return self.client_plugin().fabric(self.stack.id)
+        return self.client_plugin().fabric(self.stack)
 
     def handle_create(self):
         conf = cfg.CONF[options.GROUP]

@@ -196,7 +196,7 @@ class SoftwareComponent(resource.Resource):
     # -- create and update ------------------------------------------------
 
     def _fabric(self):
-        return self.client_plugin().fabric(self.stack.id)
+        return self.client_plugin().fabric(self.stack)
 
     def _register(self):
         stack_defn = preprocessor.new_definition(self.stack, self.context)
