@@ -172,15 +172,19 @@ class Heat(object):
         return sid, None
 
     def update(self, sid, template, params=None, env='env-local.yaml',
-               timeout=180):
+               timeout=180, rollback=False):
         before = self.client.stacks.get(sid).updated_time
         self.client.stacks.update(sid, parameters=params or {},
-                                  disable_rollback=True,
+                                  disable_rollback=not rollback,
                                   **self._contents(template, env))
         fabricenv.wait_for(
             lambda: self.client.stacks.get(sid).updated_time != before,
             what='the update to start')
-        return self.wait(sid, 'UPDATE', timeout)
+        state = self.wait(sid, 'UPDATE', timeout)
+        if rollback and state[0] in ('UPDATE_FAILED',
+                                     'ROLLBACK_IN_PROGRESS'):
+            state = self.wait(sid, 'ROLLBACK', timeout)
+        return state
 
     def delete(self, sid, timeout=180):
         self.client.stacks.delete(sid)

@@ -369,7 +369,9 @@ class Agent(object):
             return
         last = status.get('last_ok') or {}
         if spec['action'] == records.DEPLOY:
-            if last.get('run_key') == key:
+            # A failed or interrupted attempt since the last success may
+            # have left the VM half-changed: run again, even to go back.
+            if last.get('run_key') == key and not status.get('dirty'):
                 self._publish(slot.name, spec, status, records.COMPLETE,
                               confirmed=True, action=last.get('action'),
                               run_key=key,
@@ -432,6 +434,7 @@ class Agent(object):
             'request': spec['action'], 'state': state,
             'session': self.session,
             'last_ok': previous.get('last_ok'),
+            'dirty': previous.get('dirty', False),
         }
         same_epoch = previous.get('epoch') == spec['epoch']
         if same_epoch and previous.get('waiting_since'):
@@ -471,7 +474,7 @@ class Agent(object):
         interrupted = dict(spec, epoch=status.get('epoch', spec['epoch']),
                            action=status.get('request', spec['action']))
         self._publish(name, interrupted, status, records.FAILED,
-                      action=status.get('action'), reason=reason,
+                      action=status.get('action'), reason=reason, dirty=True,
                       started=status.get('started'),
                       run_key=status.get('run_key'),
                       values=self._previous_values(name))
@@ -566,7 +569,7 @@ class Agent(object):
         if not ok:
             LOG.info('%s: %s failed (exit %s)', name, kind,
                      result.exit_code)
-            self._publish(name, spec, status, records.FAILED,
+            self._publish(name, spec, status, records.FAILED, dirty=True,
                           values=self._previous_values(name), **common)
             self.local.update(name, pgid=None)
             return
@@ -579,7 +582,7 @@ class Agent(object):
         self.local.update(name, pgid=None, inputs=inputs)
         LOG.info('%s: %s complete in %.3f s', name, kind,
                  finished - started)
-        self._publish(name, spec, dict(status, last_ok=last_ok),
+        self._publish(name, spec, dict(status, last_ok=last_ok, dirty=False),
                       records.COMPLETE, values=values, **common)
 
     def _forget(self, slot):

@@ -281,3 +281,18 @@ def test_moving_a_component_to_another_agent_replaces_it(heat, tmp_path):
         heat.zk_client.get(heat.stack_paths(sid).spec(old_host, 'left'))
     assert heat.delete(sid)[0] == 'DELETE_COMPLETE'
     assert_stack_gone(heat, sid)
+
+
+def test_a_failed_update_rolls_back_to_the_previous_specs(heat, tmp_path):
+    runlog = str(tmp_path / 'runs')
+    params = {'runlog': runlog}
+    sid, state = heat.create(stack_name('rollback'), 'diamond.yaml', params)
+    assert state[0] == 'CREATE_COMPLETE', state
+    state = heat.update(sid, 'diamond.yaml', dict(params, left_word='FAIL'),
+                        rollback=True)
+    assert state[0] == 'ROLLBACK_COMPLETE', state
+    # left failed with FAIL, then ran again with its previous word; the
+    # join, whose inputs end up as before, is not re-run.
+    assert runs(runlog)[4:] == ['left UPDATE', 'left UPDATE']
+    assert heat.outputs(sid) == {'joined': 'top-left+top-right'}
+    assert heat.delete(sid)[0] == 'DELETE_COMPLETE'
