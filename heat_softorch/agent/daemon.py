@@ -372,9 +372,12 @@ class Agent(object):
             # A failed or interrupted attempt since the last success may
             # have left the VM half-changed: run again, even to go back.
             if last.get('run_key') == key and not status.get('dirty'):
+                # deploy_stdout and friends describe the last run: keep them.
                 self._publish(slot.name, spec, status, records.COMPLETE,
                               confirmed=True, action=last.get('action'),
-                              run_key=key,
+                              run_key=key, **{
+                                  k: status.get(k) for k in (
+                                      'exit_code', 'stdout', 'stderr')},
                               values=self._previous_values(slot.name))
                 return
             kind = 'UPDATE' if last else 'CREATE'

@@ -43,6 +43,9 @@ Wants=network-online.target
 
 [Service]
 ExecStart=$agent agent --config $state_dir/agent.ini
+# Services that configs start in the background live in this unit's cgroup:
+# restarting the agent must not take them down.
+KillMode=process
 Restart=always
 RestartSec=2
 

@@ -128,7 +128,8 @@ class Analysis(object):
         components = self.model.components
         closure = {}
         for name in nx.topological_sort(self.dag):
-            reads = set(components[name].reads)
+            reads = set(components[name].reads) | self.servers_of(
+                components[name].agent)
             for parent in self.dag.predecessors(name):
                 reads |= closure[parent]
             closure[name] = frozenset(reads)
@@ -139,8 +140,12 @@ class Analysis(object):
 
         What it reads, what each transitive upstream reads (their specs
         are registered with its own, resolved by Heat), and the servers
-        that boot its agent (its DELETE config needs the VM). Never a
-        component or a link: those edges are carried by ZooKeeper.
+        that boot its agent and every upstream's: once its Heat action
+        holds an engine thread it may wait for agents only, and an agent
+        whose VM Heat has yet to create would make it wait for a Heat
+        action (a chain across two VMs then deadlocks a small thread
+        pool). Never a component or a link: those edges are carried by
+        ZooKeeper.
         """
         comp = self._component(name)
         if name in self._heat_deps:
@@ -149,10 +154,10 @@ class Analysis(object):
         if closure is not None:
             reads = set(closure[name])
         else:
-            reads = set(comp.reads)
+            reads = set(comp.reads) | self.servers_of(comp.agent)
             for upstream in self.upstream(name):
-                reads |= self.model.components[upstream].reads
-        reads |= self.servers_of(comp.agent)
+                up = self.model.components[upstream]
+                reads |= up.reads | self.servers_of(up.agent)
         reads.difference_update(self.model.components,
                                 self.model.links)
         deps = self._heat_deps[name] = frozenset(reads)

@@ -114,13 +114,15 @@ def test_diamond_orders():
 
 def test_diamond_heat_dependencies():
     a = graph.analyse(diamond())
+    # Upstreams' servers too: a component waits only for agents whose VMs
+    # already exist.
     assert a.heat_dependencies('web') == {
-        'web_agent', 'web_server', 'app_agent', 'settings', 'db_agent',
-        'db_volume'}
+        'web_agent', 'web_server', 'app_agent', 'app_server', 'settings',
+        'db_agent', 'db_server', 'db_volume'}
     assert a.heat_dependencies('db') == {'db_agent', 'db_volume',
                                          'db_server'}
     assert a.heat_dependencies('worker') == {
-        'app_agent', 'app_server', 'db_agent', 'db_volume'}
+        'app_agent', 'app_server', 'db_agent', 'db_server', 'db_volume'}
     assert a.servers_of('app_agent') == {'app_server'}
     assert a.servers_of('nobody') == set()
     assert a.components_on('app_agent') == ['api', 'worker']
@@ -371,7 +373,8 @@ def test_long_chain_is_fast():
     print('registration_order + heat_dependencies of the last: %.1f ms'
           % ((time.perf_counter() - start) * 1000))
     assert len(order) == n and order[-1] == last
-    assert deps == ({'agent%d' % i for i in range(10)} | {'srv9'})
+    assert deps == ({'agent%d' % i for i in range(10)} |
+                    {'srv%d' % i for i in range(10)})
     start = time.perf_counter()
     for name in model.components:
         a.heat_dependencies(name)
