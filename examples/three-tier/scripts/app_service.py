@@ -26,7 +26,8 @@ PAGE = '''<!DOCTYPE html>
 <body>
 <h1>Served by {name}</h1>
 <p>Message of the day: <b>{motd}</b></p>
-<p>db data_version {live_version} (this app was deployed with {deployed_version}),
+<p>db data_version {live_version}
+(this app was deployed with {deployed_version}),
 read {reads} time(s) since the db loaded it at {loaded_at}.</p>
 <p>db: {db_url}</p>
 </body></html>

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The db tier: a tiny JSON data service over a sqlite file (stdlib only).
 
-    GET /data     {"motd", "data_version", "reads", "loaded_at"}; counts the read
+    GET /data     {"motd", "data_version", "reads", "loaded_at"}, and
+                  counts the read in "reads"
     GET /health   {"ok": true, "data_version"}
 
 On start it loads the content of --content-file into the sqlite file (the

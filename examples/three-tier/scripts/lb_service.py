@@ -97,7 +97,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             balancer.count(backend)
             self.send_response(status)
             for k, v in headers:
-                if k.lower() not in HOP_BY_HOP and k.lower() != 'content-length':
+                if k.lower() not in HOP_BY_HOP | {'content-length'}:
                     self.send_header(k, v)
             self.send_header('Content-Length', str(len(data)))
             self.send_header('X-Backend', backend)
@@ -119,6 +119,10 @@ def main():
                    help='a backend URL; repeat for each')
     p.add_argument('--pidfile', required=True)
     args = p.parse_args()
+    for backend in args.backend:
+        url = urllib.parse.urlsplit(backend)
+        if url.scheme != 'http' or not url.hostname:
+            p.error('backend %r is not an http://host[:port]/ URL' % backend)
 
     server = http.server.ThreadingHTTPServer((args.address, args.port),
                                              Handler)
