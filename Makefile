@@ -39,8 +39,10 @@ test: deps venv agent-venv
 unit: venv
 	$(VENV)/bin/pytest $(PYTEST_ARGS) tests/unit
 
+# The main job: the three-tier example on a private Heat, created, served,
+# updated and deleted with the openstack client; everything stopped after.
 demo: deps venv agent-venv
-	SOFTORCH_AGENT_VENV=$(abspath $(AGENT_VENV)) $(VENV)/bin/python -m heat_softorch.cmd.main demo
+	VENV=$(abspath $(VENV)) SOFTORCH_AGENT_VENV=$(abspath $(AGENT_VENV)) $(VENV)/bin/python tools/demo.py
 
 # A private Heat (API + engine, convergence) with heat-softorch, ZooKeeper,
 # MariaDB and RabbitMQ on free loopback ports, everything under $(UP_DIR).

@@ -1,0 +1,213 @@
+"""`make demo`: the three-tier example on a private local Heat, end to end.
+
+Starts the services of `make up` (under .run/demo), creates the stack with
+the openstack client, shows who runs where and who waits on whom while it
+deploys, fetches the application through its load balancer, updates the
+database's content and shows that only the db and the apps re-ran, deletes
+the stack and stops everything. Each step prints its duration.
+"""
+
+import configparser
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUN = os.path.join(REPO, '.run', 'demo')
+VENV = os.environ.get('VENV') or os.path.join(REPO, '.venv')
+AGENT_VENV = os.environ.get('SOFTORCH_AGENT_VENV') or os.path.join(
+    REPO, '.venv-agent')
+EXAMPLE = os.path.join(REPO, 'examples', 'three-tier', 'three-tier.yaml')
+ENV_LOCAL = os.path.join(REPO, 'examples', 'env-local.yaml')
+STACK = 'demo'
+T0 = time.monotonic()
+
+
+def say(text):
+    print('[%5.1fs] %s' % (time.monotonic() - T0, text), flush=True)
+
+
+def step(title):
+    print('\n==> %s' % title, flush=True)
+    return time.monotonic()
+
+
+def done(started, what):
+    say('%s in %.1f s' % (what, time.monotonic() - started))
+
+
+def read_env():
+    env = {}
+    with open(os.path.join(RUN, 'env')) as f:
+        for line in f:
+            key, sep, value = line.strip().partition('=')
+            if sep and not key.startswith('#'):
+                env[key.replace('export ', '')] = value.strip("'\"")
+    return env
+
+
+def client_env(env):
+    e = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
+    e.update(OS_AUTH_TYPE='none', OS_ENDPOINT=env['HEAT_API_URL'],
+             PYTHONWARNINGS='ignore')
+    return e
+
+
+def openstack(env, *args):
+    cmd = [os.path.join(VENV, 'bin', 'openstack')] + list(args)
+    print('    $ openstack ' + ' '.join(args), flush=True)
+    r = subprocess.run(cmd, env=client_env(env), capture_output=True,
+                       text=True)
+    if r.returncode != 0:
+        sys.exit('openstack %s failed:\n%s%s' % (args[0], r.stdout,
+                                                 r.stderr))
+    return r.stdout
+
+
+def softorch(env, *args):
+    cmd = [os.path.join(VENV, 'bin', 'softorch')] + list(args) + [
+        '--config-file', env['HEAT_CONF']]
+    return subprocess.run(cmd, env=client_env(env), capture_output=True,
+                          text=True)
+
+
+def heat(env):
+    from heatclient import client
+    return client.Client('1', endpoint=env['HEAT_API_URL'], token='noauth')
+
+
+def free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(('127.0.0.1', 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def follow(env, action):
+    """Show the components' table whenever it changes, until the stack
+    leaves <action>_IN_PROGRESS."""
+    hc = heat(env)
+    last = None
+    while True:
+        stack = hc.stacks.get(STACK, resolve_outputs=False)
+        table = softorch(env, 'status', STACK).stdout.rstrip()
+        # The agents' "up for" ticks every second: show the table again
+        # only when a component moved.
+        components = table.split('\nagents')[0]
+        if table and components != last:
+            print(table, flush=True)
+            last = components
+        if stack.stack_status != '%s_IN_PROGRESS' % action:
+            return stack
+        time.sleep(0.5)
+
+
+def fetch(url):
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=10) as r:
+        return r.read().decode()
+
+
+def component_runs(env, stack_id):
+    """{component: (action, confirmed)} from ZooKeeper, as the engine."""
+    sys.path.insert(0, REPO)
+    from heat_softorch.fabric import acls
+    from heat_softorch.fabric import connection
+    from heat_softorch.fabric import paths as zpaths
+    from heat_softorch.fabric import records
+    conf = configparser.ConfigParser(interpolation=None)
+    conf.read(env['HEAT_CONF'])
+    so = conf['softorch']
+    client = connection.connect(env['ZK_ENDPOINT'], acls.credential(
+        so.get('engine_user', 'softorch-engine'), so['engine_password']))
+    try:
+        p = zpaths.StackPaths(so.get('root_path', '/softorch'), stack_id)
+        out = {}
+        for host in client.get_children(p.hosts):
+            for comp in client.get_children(p.components(host)):
+                raw, _ = client.get(p.status(host, comp))
+                rec = records.decode(raw, comp)
+                out[zpaths.unsegment(comp)] = (rec.get('action'),
+                                               bool(rec.get('confirmed')))
+        return out
+    finally:
+        connection.close(client)
+
+
+def main():
+    os.chdir(REPO)
+    started = step('Starting a private Heat with heat-softorch (make up)')
+    up = subprocess.run([os.path.join(REPO, 'tools', 'localheat.sh'), 'up',
+                         RUN], env=dict(os.environ, VENV=VENV,
+                                        AGENT_VENV=AGENT_VENV))
+    if up.returncode:
+        sys.exit('make up failed')
+    env = read_env()
+    done(started, 'Heat, ZooKeeper, MariaDB and RabbitMQ up')
+    try:
+        run(env)
+    finally:
+        started = step('Stopping everything (make down)')
+        subprocess.run([os.path.join(REPO, 'tools', 'localheat.sh'), 'down',
+                        RUN])
+        done(started, 'Stopped')
+    say('demo complete')
+
+
+def run(env):
+    ports = dict(zip(('db_port', 'app1_port', 'app2_port', 'lb_port'),
+                     free_ports(4)))
+    params = []
+    for k, v in sorted(ports.items()):
+        params += ['--parameter', '%s=%s' % (k, v)]
+
+    started = step('Creating the three-tier stack (4 VMs as LocalServers)')
+    openstack(env, 'stack', 'create', '-t', os.path.relpath(EXAMPLE), '-e',
+              os.path.relpath(ENV_LOCAL), *params, '--parameter',
+              'db_content=Hello from version one', STACK)
+    stack = follow(env, 'CREATE')
+    if stack.stack_status != 'CREATE_COMPLETE':
+        sys.exit('%s: %s' % (stack.stack_status, stack.stack_status_reason))
+    done(started, 'CREATE_COMPLETE')
+    print(openstack(env, 'stack', 'output', 'show', STACK, '--all'))
+
+    url = heat(env).stacks.get(STACK).outputs
+    url = [o['output_value'] for o in url if o['output_key'] == 'app_url'][0]
+    started = step('Fetching the application through the load balancer')
+    for _ in range(4):
+        page = fetch(url)
+        print('    GET %s -> %s' % (url, ' '.join(page.split())[:110]))
+    done(started, 'Served')
+
+    stack_id = heat(env).stacks.get(STACK).id
+    before = component_runs(env, stack_id)
+    started = step('Updating one tier: the db\'s content')
+    openstack(env, 'stack', 'update', '--existing', '--parameter',
+              'db_content=Hello from version two', STACK)
+    time.sleep(1)
+    stack = follow(env, 'UPDATE')
+    if stack.stack_status != 'UPDATE_COMPLETE':
+        sys.exit('%s: %s' % (stack.stack_status, stack.stack_status_reason))
+    done(started, 'UPDATE_COMPLETE')
+    after = component_runs(env, stack_id)
+    for name in sorted(after):
+        action, confirmed = after[name]
+        print('    %-5s %s' % (name, 'unchanged, not re-run' if confirmed
+                               else 're-ran %s' % action))
+    page = fetch(url)
+    print('    GET %s -> %s' % (url, ' '.join(page.split())[:110]))
+    assert before
+
+    started = step('Deleting the stack (DELETE configs run lb, apps, db)')
+    openstack(env, 'stack', 'delete', '-y', '--wait', STACK)
+    done(started, 'DELETE_COMPLETE')
+
+
+if __name__ == '__main__':
+    main()
