@@ -60,6 +60,10 @@ def load(template_path, env_paths=(), params=None):
     except Exception as exc:  # noqa: heatclient raises many kinds
         raise TemplateError('template %s: %s' % (template_path, exc))
     files.update(env_files)
+    # heatclient reads files as bytes (base64 for binary ones) and they
+    # reach Heat as JSON strings: get_file must resolve to text here too.
+    files = {k: v.decode('utf-8') if isinstance(v, bytes) else v
+             for k, v in files.items()}
     env.setdefault('parameters', {}).update(params or {})
     try:
         tmpl = tmpl_mod.Template(body, files=files,
