@@ -106,6 +106,8 @@ write_files() {
         echo "unset OS_CLOUD OS_AUTH_URL OS_TOKEN OS_USERNAME OS_PASSWORD OS_PROJECT_NAME OS_PROJECT_ID"
         echo "export OS_AUTH_TYPE=none"
         echo "export OS_ENDPOINT=$api_url"
+        echo "# softorch status/graph/plan/timeline read ZooKeeper as set here:"
+        echo "export SOFTORCH_CONFIG_FILE=$run/heat/heat.conf"
     } > "$run/openrc"
     {
         printf 'RUN_DIR=%q\n' "$run"
