@@ -296,3 +296,22 @@ def test_a_failed_update_rolls_back_to_the_previous_specs(heat, tmp_path):
     assert runs(runlog)[4:] == ['left UPDATE', 'left UPDATE']
     assert heat.outputs(sid) == {'joined': 'top-left+top-right'}
     assert heat.delete(sid)[0] == 'DELETE_COMPLETE'
+
+
+def test_suspend_and_resume_run_their_configs_in_order(heat, tmp_path):
+    runlog = str(tmp_path / 'runs')
+    sid, state = heat.create(stack_name('suspend'), 'suspend.yaml',
+                             {'runlog': runlog})
+    assert state[0] == 'CREATE_COMPLETE', state
+    heat.client.actions.suspend(sid)
+    fe.wait_for(lambda: heat.client.stacks.get(sid).stack_status !=
+                'CREATE_COMPLETE', what='suspend to start')
+    assert heat.wait(sid, 'SUSPEND')[0] == 'SUSPEND_COMPLETE'
+    heat.client.actions.resume(sid)
+    fe.wait_for(lambda: heat.client.stacks.get(sid).stack_status !=
+                'SUSPEND_COMPLETE', what='resume to start')
+    assert heat.wait(sid, 'RESUME')[0] == 'RESUME_COMPLETE'
+    # Suspend goes against the DAG, resume with it.
+    assert runs(runlog) == ['up CREATE', 'down CREATE', 'down SUSPEND',
+                            'up SUSPEND', 'up RESUME', 'down RESUME']
+    assert heat.delete(sid)[0] == 'DELETE_COMPLETE'

@@ -262,13 +262,19 @@ class SoftwareComponent(resource.Resource):
             out = fabric.progress.outcome(host, self.name, epoch, action)
             return None if out.state == progress.PENDING else out
 
-        out = waiting.until(fabric, self.stack, watched, check)
+        return self._settled(waiting.until(fabric, self.stack, watched,
+                                           check))
+
+    def _settled(self, out, note=''):
+        """A check's answer to Heat from the outcome of a wait (None while
+        pending); a note on the way (a lost host) becomes an event."""
         if out is None:
             return False
         if out.state == progress.FAILED:
             raise exception.Error(out.message)
         if out.message:
-            self._add_event(self.action, self.IN_PROGRESS, out.message)
+            self._add_event(self.action, self.IN_PROGRESS,
+                            note + out.message)
         return True
 
     # -- suspend and resume -----------------------------------------------
@@ -390,14 +396,9 @@ class SoftwareComponent(resource.Resource):
                 return progress.Outcome(progress.DONE, lost, None)
             return None
 
-        out = waiting.until(fabric, self.stack, watched, check)
-        if out is None:
+        if not self._settled(waiting.until(fabric, self.stack, watched, check),
+                             '%s config not run: ' % action):
             return False
-        if out.state == progress.FAILED:
-            raise exception.Error(out.message)
-        if out.message:
-            self._add_event(self.action, self.IN_PROGRESS,
-                            '%s config not run: %s' % (action, out.message))
         if action == records.DELETE:
             fabric.registry.remove_component(host, self.name)
             fabric.feed.forget(*fabric.progress.watched(host, self.name))
