@@ -320,8 +320,9 @@ class SoftwareComponent(resource.Resource):
 
     def _live_components(self):
         """Components that stay after this operation: their DELETE is not
-        ours to order."""
-        if self.stack.action == self.stack.DELETE:
+        ours to order. Only an update (or its rollback) removes some
+        components and keeps others; a stack delete or suspend takes all."""
+        if self.stack.action not in (self.stack.UPDATE, self.stack.ROLLBACK):
             return set()
         try:
             return set(preprocessor.analysis(
