@@ -10,6 +10,7 @@ Take a snapshot *before* reading the state it guards, then wait on it: a
 change between the read and the wait is then never lost.
 """
 
+import functools
 import threading
 
 from kazoo import client as kz_client
@@ -43,17 +44,20 @@ class ChangeFeed(object):
                 return
             self._watched.add(key)
         kind, path = key
+        # Both callbacks take exactly what kazoo passes: a DataWatch calls
+        # func(data, stat, event) whenever func accepts three arguments, so
+        # a key bound as a third, defaulted parameter would be overwritten.
         if kind == 'children':
-            def on_children(children, key=key):
-                self._bump(key)
-                return key in self._watched  # False ends the watch
-            kz_client.ChildrenWatch(self.client, path, on_children,
+            kz_client.ChildrenWatch(self.client, path,
+                                    functools.partial(self._on_event, key),
                                     allow_session_lost=True)
         else:
-            def on_data(data, stat, key=key):
-                self._bump(key)
-                return key in self._watched
-            self.client.DataWatch(path, on_data)
+            self.client.DataWatch(path, functools.partial(self._on_event,
+                                                          key))
+
+    def _on_event(self, key, *_):
+        self._bump(key)
+        return key in self._watched  # False ends the watch
 
     def snapshot(self, data_paths=(), children_paths=()):
         keys = [('data', p) for p in data_paths] + [
