@@ -38,6 +38,11 @@ from heat_softorch.fabric import records
 LOG = logging.getLogger('softorch.agent')
 
 STATUS_TEXT_CHARS = 8 * 1024
+# A run is announced RUNNING in ZooKeeper once it has lasted this long: a
+# shorter one goes straight to its result, one write instead of two on
+# the path from its exit to its downstream's start. An agent restarted in
+# between learns of the run from its local state instead.
+ANNOUNCE_AFTER = 0.05
 FORWARD = (records.DEPLOY, records.RESUME)
 
 
@@ -54,7 +59,37 @@ class Slot(object):
         self.spec = None
         self.removed = False
         self.running = None   # (epoch, kind) while a run is in progress
+        self.missed = False   # something changed while it ran
         self.upstreams = set()
+
+
+class Announcement(object):
+    """Sends a run's RUNNING status unless the run ends within
+    ANNOUNCE_AFTER. Sending and cancelling exclude each other, so the
+    RUNNING write is always sent before the result that follows it."""
+
+    def __init__(self, send):
+        self._send = send
+        self._lock = threading.Lock()
+        self._over = False
+        self.pending = None
+        self._timer = threading.Timer(ANNOUNCE_AFTER, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self):
+        with self._lock:
+            if self._over:
+                return
+            try:
+                self.pending = self._send()
+            except Exception as exc:  # noqa: the result's write will tell
+                LOG.warning('RUNNING status not sent: %s', exc)
+
+    def cancel(self):
+        with self._lock:
+            self._over = True
+        self._timer.cancel()
 
 
 class Agent(object):
@@ -304,12 +339,15 @@ class Agent(object):
                 self._forget(slot)
                 return
             spec = slot.spec
-            if spec is None or slot.running:
+            if spec is None:
+                return
+            if slot.running:
+                slot.missed = True
                 return
         status = self.side.read_status(name) or {}
-        if (status.get('state') == records.RUNNING and
-                status.get('session') != self.session):
-            self._report_interrupted(name, spec, status)
+        interrupted = self._interrupted(name, status)
+        if interrupted:
+            self._report_interrupted(name, spec, interrupted)
             return
         if spec['action'] in FORWARD:
             self._evaluate_forward(slot, spec, status)
@@ -446,7 +484,10 @@ class Agent(object):
         return rec
 
     def _publish(self, name, spec, previous, state, values=None,
-                 publish=True, fence=None, root_cause=None, **fields):
+                 publish=True, fence=None, root_cause=None, wait=True,
+                 **fields):
+        """Write a status (and the publication, unless ``publish`` is
+        False); with ``wait=False`` the pending write, for settle()."""
         status = self._status(name, spec, previous, state,
                               root_cause=root_cause, **fields)
         if state in records.DONE_STATES:
@@ -461,8 +502,26 @@ class Agent(object):
                    'root_cause': root_cause or (
                        {'host': self.conf.host, 'component': name}
                        if state == records.FAILED else None)}
-        self.side.publish(name, status, pub, fence=fence or self.fence)
+        pending = self.side.publish_async(name, status, pub,
+                                          fence=fence or self.fence)
+        if not wait:
+            return pending
+        self.side.settle(pending)
         return status
+
+    def _interrupted(self, name, status):
+        """The status of a run a previous agent process left unfinished
+        (as announced, or as its local record tells), else None."""
+        if status.get('state') == records.RUNNING:
+            return status if status.get('session') != self.session else None
+        run = self.local.load(name).get('running')
+        if not run or run.get('session') == self.session:
+            return None
+        if status.get('epoch') == run['epoch'] and status.get(
+                'run_key') == run['run_key'] and status.get(
+                    'state') in records.DONE_STATES:
+            return None  # it finished; only the local record lagged
+        return dict(status, **run)
 
     def _report_interrupted(self, name, spec, status):
         saved = self.local.load(name)
@@ -481,7 +540,7 @@ class Agent(object):
                       started=status.get('started'),
                       run_key=status.get('run_key'),
                       values=self._previous_values(name))
-        self.local.update(name, pgid=None)
+        self.local.update(name, pgid=None, running=None)
 
     def _start_run(self, slot, spec, status, kind, inputs, key):
         config = (spec.get('configs') or {}).get(kind)
@@ -516,36 +575,52 @@ class Agent(object):
 
     def _run(self, slot, spec, status, kind, inputs, key, run, fence,
              waiting_since):
+        published = False
         try:
             started = records.now()
             failed = run.start()
             if failed is None:
                 with self.lock:
                     self.active.add(run)
-                self.local.update(slot.name, pgid=run.pgid)
+                self.local.update(slot.name, durable=False, pgid=run.pgid,
+                                  running={
+                                      'session': self.session,
+                                      'epoch': spec['epoch'],
+                                      'request': spec['action'],
+                                      'action': kind, 'started': started,
+                                      'run_key': key})
                 LOG.info('%s: %s started', slot.name, kind)
-                self._publish(slot.name, spec, status, records.RUNNING,
-                              publish=False, action=kind, started=started,
-                              waiting_since=waiting_since or started,
-                              pid=run.pgid, fence=fence, run_key=key)
+                announced = Announcement(lambda: self._publish(
+                    slot.name, spec, status, records.RUNNING, publish=False,
+                    action=kind, started=started,
+                    waiting_since=waiting_since or started, pid=run.pgid,
+                    fence=fence, run_key=key, wait=False))
                 result = run.wait()
+                announced.cancel()
                 with self.lock:
                     self.active.discard(run)
             else:
-                result = failed
+                result, announced = failed, None
             if self.stopping.is_set():
                 return
             self._finish(slot, spec, status, kind, inputs, key, result,
                          fence, waiting_since, started)
+            if announced and announced.pending:
+                self.side.settle(announced.pending)
+            published = True
         except hostside.Fenced as exc:
             LOG.warning('%s: result of %s not published: %s', slot.name,
                         kind, exc)
         except Exception:  # noqa: report, never lose a run silently
             LOG.exception('%s: %s', slot.name, kind)
         finally:
+            # Evaluated again only if needed: re-reading a status just
+            # written would cost CPU at the moment a downstream starts.
             with self.lock:
                 slot.running = None
-            self.enqueue(slot.name)
+                again, slot.missed = slot.missed or not published, False
+            if again:
+                self.enqueue(slot.name)
 
     def _finish(self, slot, spec, status, kind, inputs, key, result, fence,
                 waiting_since, started):
@@ -574,7 +649,7 @@ class Agent(object):
                      result.exit_code)
             self._publish(name, spec, status, records.FAILED, dirty=True,
                           values=self._previous_values(name), **common)
-            self.local.update(name, pgid=None)
+            self.local.update(name, pgid=None, running=None)
             return
         if kind in FORWARD or kind in ('CREATE', 'UPDATE'):
             last_ok = {'run_key': key, 'action': kind,
@@ -582,11 +657,13 @@ class Agent(object):
                        'digest': spec['digest'], 'finished': finished}
         else:
             last_ok = status.get('last_ok')
-        self.local.update(name, pgid=None, inputs=inputs)
         LOG.info('%s: %s complete in %.3f s', name, kind,
                  finished - started)
         self._publish(name, spec, dict(status, last_ok=last_ok, dirty=False),
                       records.COMPLETE, values=values, **common)
+        # After the publication, which downstream agents wait for: these
+        # inputs serve only this component's own later DELETE config.
+        self.local.update(name, pgid=None, running=None, inputs=inputs)
 
     def _forget(self, slot):
         with self.lock:

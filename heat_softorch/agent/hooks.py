@@ -18,6 +18,7 @@ import os
 import signal
 import stat
 import subprocess
+import threading
 import time
 
 DEFAULT_HOOK_DIRS = ('/var/lib/heat-config/hooks',
@@ -153,11 +154,25 @@ class Run(object):
             return f.read().decode('utf-8', 'replace')
 
     def wait(self):
-        try:
-            self.proc.communicate(self._stdin, timeout=self.timeout)
-        except subprocess.TimeoutExpired:
+        # A blocking waitpid sees the exit at once; Popen's own timeout
+        # polls with sleeps growing to 50 ms, which every edge of a chain
+        # would pay. The timeout is a timer that kills the group instead.
+        expired = threading.Event()
+
+        def expire():
+            expired.set()
             kill_group(self.proc.pid)
-            self.proc.wait()
+        timer = None
+        if self.timeout:
+            timer = threading.Timer(self.timeout, expire)
+            timer.daemon = True
+            timer.start()
+        try:
+            self.proc.communicate(self._stdin)
+        finally:
+            if timer:
+                timer.cancel()
+        if expired.is_set():
             return Result(self.proc.returncode, self._read(self._out_path),
                           self._read(self._err_path),
                           error='timed out after %d s' % self.timeout)

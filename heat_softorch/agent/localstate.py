@@ -14,13 +14,14 @@ import shutil
 from heat_softorch.fabric import paths as zpaths
 
 
-def _write_private(path, text):
+def _write_private(path, text, durable=True):
     tmp = path + '.tmp'
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, 'w') as f:
         f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            f.flush()
+            os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
@@ -55,10 +56,13 @@ class LocalState(object):
         except (FileNotFoundError, ValueError):
             return {}
 
-    def update(self, name, **fields):
+    def update(self, name, durable=True, **fields):
+        """``durable=False`` skips the fsync: for what matters only while
+        the machine stays up (a process group dies with it), written on
+        the path between a script's start and its exit."""
         rec = self.load(name)
         rec.update(fields)
-        _write_private(self._file(name), json.dumps(rec))
+        _write_private(self._file(name), json.dumps(rec), durable)
         return rec
 
     def forget(self, name):

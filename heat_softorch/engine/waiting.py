@@ -5,13 +5,39 @@ check blocks on ZooKeeper watches, reacting within milliseconds, but
 returns to Heat after at most ``check_slice`` seconds so that Heat can
 cancel it between checks. The legacy engine steps every resource of a
 stack in one thread: there a check never blocks.
+
+Heat's TaskRunner sleeps a whole second between two checks. After a check
+that has already waited its slice on watches, that second would only be
+time in which no watch is listened to (an agent finishing then is seen up
+to a second late), so the sleep that follows such a check, in the same
+thread, is skipped. Every other task sleeps as Heat decides.
 """
 
+import threading
 import time
 
+from heat.engine import scheduler
 from oslo_config import cfg
 
 from heat_softorch.engine import options
+
+_waited = threading.local()
+
+
+def _skip_sleep_after_waiting(sleep):
+    def _sleep(runner, wait_time):
+        if getattr(_waited, 'flag', False):
+            _waited.flag = False
+            wait_time = 0
+        return sleep(runner, wait_time)
+    _sleep.softorch = True
+    return _sleep
+
+
+# plugin_dirs may import this module twice: wrap Heat's method once.
+if not getattr(scheduler.TaskRunner._sleep, 'softorch', False):
+    scheduler.TaskRunner._sleep = _skip_sleep_after_waiting(
+        scheduler.TaskRunner._sleep)
 
 
 def epoch_of(stack):
@@ -36,6 +62,9 @@ def until(fabric, stack, watched, check):
         if result is not None:
             return result
         remaining = deadline - time.monotonic()
-        if not blocking or remaining <= 0:
+        if not blocking:
+            return None
+        if remaining <= 0:
+            _waited.flag = True
             return None
         fabric.feed.wait(snapshot, remaining)

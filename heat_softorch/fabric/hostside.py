@@ -124,7 +124,15 @@ class HostSide(object):
 
     def publish(self, name, status, publication=None, fence=None):
         """Write status (and publication) atomically, fenced by ``fence``,
-        the lock node this agent held when it decided what to write."""
+        the lock node this agent held when it decided what to write.
+        False when the component was removed meanwhile."""
+        return self.settle(self.publish_async(name, status, publication,
+                                              fence))
+
+    def publish_async(self, name, status, publication=None, fence=None):
+        """publish() without waiting for ZooKeeper's answer: give it to
+        settle(). Writes of one session are applied in the order sent, so
+        a later publish() lands after this one."""
         fence = fence or self.fence_path
         if fence is None:
             raise Fenced('host %s has no agent session' % self.host)
@@ -141,8 +149,13 @@ class HostSide(object):
             records.check_size(out_path, pub_data, what="the outputs of "
                                "component '%s'" % name)
             txn.set_data(out_path, pub_data)
+        return fence, txn.commit_async()
+
+    def settle(self, pending):
+        """The outcome of a publish_async(), as publish() gives it."""
+        fence, result = pending
         try:
-            results = txn.commit()
+            results = result.get()
         except kz_exc.SessionExpiredError:
             raise Fenced('session of host %s expired' % self.host)
         if isinstance(results[0], kz_exc.NoNodeError):

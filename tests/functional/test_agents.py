@@ -106,8 +106,13 @@ def test_failure_reports_exit_code_and_stderr_and_stops_downstream(
     assert names(runlog) == [('producer', 'CREATE')]
 
 
+@pytest.mark.parametrize('announced', [False, True],
+                         ids=['at-once', 'once-running'])
 def test_agent_killed_mid_run_reports_interrupted_and_skips_completed(
-        stack, tmp_path):
+        stack, tmp_path, announced):
+    # Killed at once, the run is known only from the agent's local state
+    # (a run is announced RUNNING after ANNOUNCE_AFTER); killed later, from
+    # its RUNNING status too. Either way the same outcome.
     runlog = str(tmp_path / 'runs')
     stack.add_host('h1')
     stack.start_agent('h1')
@@ -121,8 +126,10 @@ def test_agent_killed_mid_run_reports_interrupted_and_skips_completed(
     assert stack.wait_settled('h1', 'quick').state == progress.DONE
     fe.wait_for(lambda: os.path.exists(runlog + '.slow-started'),
                 what='slow to start')
+    if announced:
+        fe.wait_for(lambda: stack.status('h1', 'slow')['state'] ==
+                    records.RUNNING, what='slow to be announced RUNNING')
     stack.kill_agent('h1')
-    assert stack.status('h1', 'slow')['state'] == records.RUNNING
     stack.start_agent('h1')
     out = stack.wait_settled('h1', 'slow')
     assert out.state == progress.FAILED
