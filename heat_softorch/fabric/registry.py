@@ -224,14 +224,9 @@ class Registry(object):
             return None, None
         return records.decode(raw, path, 'spec'), stat
 
-    def register(self, specs, epoch, action=records.DEPLOY,
-                 last_is_marker=True):
+    def register(self, specs, epoch, action=records.DEPLOY):
         """Write ``specs`` (upstream first, the asking component last) for
         ``epoch``. Returns the names whose spec node was written.
-
-        With ``last_is_marker``, the last spec standing registered for this
-        epoch means the others are too (specs are always written upstream
-        first, and it is their common downstream): nothing is read further.
 
         Each spec is a dict with ``name``, ``host`` and the definition
         fields; ``wiring`` lists ``{input, component, output}`` by name and
@@ -248,11 +243,10 @@ class Registry(object):
                 body, generation=0, registered=0.0)), (),
                 "the spec of component '%s'" % spec['name'])
             prepared.append(body)
-        if last_is_marker:
-            last = prepared[-1]
-            current, _ = self._read_spec(last['host'], last['name'])
-            if current and self._same(current, last):
-                return []
+        last = prepared[-1]
+        current, _ = self._read_spec(last['host'], last['name'])
+        if current and self._same(current, last):
+            return []
         for attempt in range(MAX_ATTEMPTS):
             try:
                 return self._register_once(prepared)

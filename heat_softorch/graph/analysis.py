@@ -116,18 +116,6 @@ class Analysis(object):
                                  "see problems" % name)
         return order
 
-    def resolvable_with(self, name):
-        """The components whose specs Heat can resolve as soon as it can
-        resolve ``name``'s: those whose Heat dependencies are among
-        ``name``'s (its upstreams always are). Topological order, ties by
-        name; only ``name``'s upstreams and itself on a cycle."""
-        if not self.acyclic:
-            return self.registration_order(name)
-        mine = self.heat_dependencies(name)
-        return sorted((c for c in self.model.components
-                       if self.heat_dependencies(c) <= mine),
-                      key=self._position.__getitem__)
-
     @functools.cached_property
     def _reads_closure(self):
         """{component: what it and all its upstreams read}, if acyclic.

@@ -112,16 +112,6 @@ def test_diamond_orders():
     assert a.topological_order() == ['db', 'api', 'worker', 'web']
 
 
-def test_diamond_resolvable_together():
-    a = graph.analyse(diamond())
-    # api also reads 'settings': a worker's Heat action cannot resolve it,
-    # an api's can resolve the worker (same VM, same upstream).
-    assert a.resolvable_with('worker') == ['db', 'worker']
-    assert a.resolvable_with('api') == ['db', 'api', 'worker']
-    assert a.resolvable_with('web') == ['db', 'api', 'worker', 'web']
-    assert a.resolvable_with('db') == ['db']
-
-
 def test_diamond_heat_dependencies():
     a = graph.analyse(diamond())
     # Upstreams' servers too: a component waits only for agents whose VMs

@@ -8,7 +8,6 @@ from heat.engine import resource
 from heat.engine import support
 from oslo_log import log as logging
 
-from heat_softorch.engine import ahead
 from heat_softorch.engine import preprocessor
 from heat_softorch.engine import specs
 from heat_softorch.engine import waiting
@@ -223,8 +222,6 @@ class SoftwareComponent(resource.Resource):
         host = built[-1]['host']
         LOG.info('%s: registered %d spec(s) for epoch %s: %s', self.name,
                  len(written), epoch, ', '.join(written) or 'none changed')
-        ahead.register(fabric, self, stack_defn, result, epoch, hosts,
-                       servers)
         self.data_set('host', host)
         self.resource_id_set('%s/%s' % (host, self.name))
         return {'host': host, 'epoch': epoch}
