@@ -53,6 +53,11 @@ up: deps venv agent-venv
 down:
 	@tools/localheat.sh down $(UP_DIR)
 
+# The benchmark suite (not tests): real ZooKeeper, agents and Heat; writes
+# benchmarks/results.json and doc/benchmarks.md. BENCH_QUICK=1 for a smoke run.
+bench: deps venv agent-venv
+	SOFTORCH_AGENT_VENV=$(abspath $(AGENT_VENV)) $(VENV)/bin/python benchmarks/run.py
+
 genconfig: venv
 	$(VENV)/bin/oslo-config-generator --config-file etc/heat-softorch/softorch-config-generator.conf
 

@@ -1,0 +1,140 @@
+"""The templates the benchmarks create.
+
+Every component script takes its own timestamps with bash's
+``$EPOCHREALTIME`` on its first line and writes them on its last, to
+``<stamps>/<component>``: "<start> <end>". That is the user-visible time a
+script started and exited, independent of anything softorch records.
+"""
+
+LOCAL_ENV = {'resource_registry': {'OS::Nova::Server':
+                                   'OS::SoftOrch::LocalServer'}}
+
+VERSION = '2018-08-31'
+
+
+def stamped_script(body=''):
+    """A script writing '<start> <end>' to $stamps/$deploy_resource_name."""
+    return ('#!/bin/bash\n'
+            't0=$EPOCHREALTIME\n'
+            '%s'
+            'echo "$t0 $EPOCHREALTIME" > "$stamps/$deploy_resource_name"\n'
+            % body)
+
+
+CHAIN_BODY = 'echo -n $((${prev:-0} + 1)) > $heat_outputs_path.n\n'
+
+
+def _agents(resources, names):
+    for a in names:
+        resources['agent_' + a] = {'type': 'OS::SoftOrch::Agent'}
+        resources['server_' + a] = {
+            'type': 'OS::Nova::Server', 'properties': {
+                'image': 'cirros', 'flavor': 'm1.tiny',
+                'user_data_format': 'RAW',
+                'user_data': {'get_attr': ['agent_' + a, 'user_data']}}}
+
+
+def _component(agent, inputs, values, outputs=('n',), body=CHAIN_BODY):
+    return {'type': 'OS::SoftOrch::SoftwareComponent', 'properties': {
+        'agent': {'get_resource': 'agent_' + agent},
+        'inputs': [{'name': 'stamps'}] + [{'name': i} for i in inputs],
+        'outputs': [{'name': o} for o in outputs],
+        'input_values': dict(values, stamps={'get_param': 'stamps'}),
+        'configs': [{'actions': ['CREATE', 'UPDATE'],
+                     'config': stamped_script(body)}]}}
+
+
+def _template(resources, outputs=None):
+    return {'heat_template_version': VERSION,
+            'parameters': {'stamps': {'type': 'string'}},
+            'resources': resources, 'outputs': outputs or {}}
+
+
+def chain(n):
+    """n components c0..c{n-1} alternating between two agents, each
+    wired to the previous one's output through ZooKeeper (as
+    tests/functional/test_heat_plugin.py's chain_template)."""
+    resources = {}
+    _agents(resources, 'ab')
+    for i in range(n):
+        values = {}
+        if i:
+            values['prev'] = {'get_attr': ['c%d' % (i - 1), 'n']}
+        resources['c%d' % i] = _component('ab'[i % 2], ['prev'], values)
+    return _template(resources, {'last': {'value': {
+        'get_attr': ['c%d' % (n - 1), 'n']}}})
+
+
+def chain_heat_wired(n):
+    """The same chain with every edge a Heat dependency that waits for the
+    upstream component to finish: an OS::Heat::Value between consecutive
+    components, whose value is the upstream's output. Heat starts c_i only
+    after value_i, which starts only after c_{i-1} is CREATE_COMPLETE,
+    i.e. after its script ran: what a SoftwareDeployment chain does,
+    minus its polling."""
+    resources = {}
+    _agents(resources, 'ab')
+    for i in range(n):
+        values = {}
+        if i:
+            resources['value_%d' % i] = {
+                'type': 'OS::Heat::Value', 'properties': {
+                    'value': {'get_attr': ['c%d' % (i - 1), 'n']}}}
+            values['prev'] = {'get_attr': ['value_%d' % i, 'value']}
+        resources['c%d' % i] = _component('ab'[i % 2], ['prev'], values)
+    return _template(resources, {'last': {'value': {
+        'get_attr': ['c%d' % (n - 1), 'n']}}})
+
+
+# -- scale: a layered DAG ---------------------------------------------------
+
+LAYERS = 10
+
+
+def layered_shape(n, layers=LAYERS, max_agents=100):
+    """(agents, {component: (agent index, [upstreams])}) of n components
+    in ``layers`` layers of n/layers; component j of layer l reads
+    components j and j+1 (mod width) of layer l-1; it runs on agent
+    (j + l) mod agents, so that every edge crosses agents."""
+    width = max(1, n // layers)
+    agents = max(2, min(max_agents, width))
+    comps = {}
+    for layer in range(layers):
+        for j in range(width):
+            ups = []
+            if layer:
+                ups = ['l%d_%d' % (layer - 1, j)]
+                if width > 1:
+                    ups.append('l%d_%d' % (layer - 1, (j + 1) % width))
+            comps['l%d_%d' % (layer, j)] = ((j + layer) % agents, ups)
+    return agents, comps
+
+
+SUM_BODY = ('echo -n $(( ${a:-0} + ${b:-0} + 1 )) > $heat_outputs_path.n\n')
+
+
+def layered(n, layers=LAYERS, max_agents=100):
+    agents, comps = layered_shape(n, layers, max_agents)
+    resources = {}
+    _agents(resources, ['%d' % i for i in range(agents)])
+    for name, (agent, ups) in comps.items():
+        values = {k: {'get_attr': [u, 'n']} for k, u in zip('ab', ups)}
+        resources[name] = _component('%d' % agent, ['a', 'b'], values,
+                                     body=SUM_BODY)
+    return _template(resources)
+
+
+def layered_none(n, layers=LAYERS, max_agents=100):
+    """The same shape made of OS::Heat::None: agents, servers and
+    components, with every component edge a Heat dependency (as well as
+    the ones softorch keeps: a component on its agent's server)."""
+    agents, comps = layered_shape(n, layers, max_agents)
+    resources = {}
+    for i in range(agents):
+        resources['agent_%d' % i] = {'type': 'OS::Heat::None'}
+        resources['server_%d' % i] = {'type': 'OS::Heat::None',
+                                      'depends_on': ['agent_%d' % i]}
+    for name, (agent, ups) in comps.items():
+        resources[name] = {'type': 'OS::Heat::None',
+                           'depends_on': ['server_%d' % agent] + ups}
+    return {'heat_template_version': VERSION, 'resources': resources}
