@@ -34,19 +34,24 @@ def _agents(resources, names):
                 'user_data': {'get_attr': ['agent_' + a, 'user_data']}}}
 
 
-def _component(agent, inputs, values, outputs=('n',), body=CHAIN_BODY):
+def _component(agent, inputs, values, outputs=('n',)):
+    # The script is a parameter, as a template author would share it: a
+    # 1,000-component template with the script inline exceeds Heat's
+    # max_template_size (512 KiB).
     return {'type': 'OS::SoftOrch::SoftwareComponent', 'properties': {
         'agent': {'get_resource': 'agent_' + agent},
         'inputs': [{'name': 'stamps'}] + [{'name': i} for i in inputs],
         'outputs': [{'name': o} for o in outputs],
         'input_values': dict(values, stamps={'get_param': 'stamps'}),
         'configs': [{'actions': ['CREATE', 'UPDATE'],
-                     'config': stamped_script(body)}]}}
+                     'config': {'get_param': 'script'}}]}}
 
 
-def _template(resources, outputs=None):
+def _template(resources, outputs=None, body=CHAIN_BODY):
     return {'heat_template_version': VERSION,
-            'parameters': {'stamps': {'type': 'string'}},
+            'parameters': {'stamps': {'type': 'string'},
+                           'script': {'type': 'string',
+                                      'default': stamped_script(body)}},
             'resources': resources, 'outputs': outputs or {}}
 
 
@@ -119,9 +124,8 @@ def layered(n, layers=LAYERS, max_agents=100):
     _agents(resources, ['%d' % i for i in range(agents)])
     for name, (agent, ups) in comps.items():
         values = {k: {'get_attr': [u, 'n']} for k, u in zip('ab', ups)}
-        resources[name] = _component('%d' % agent, ['a', 'b'], values,
-                                     body=SUM_BODY)
-    return _template(resources)
+        resources[name] = _component('%d' % agent, ['a', 'b'], values)
+    return _template(resources, body=SUM_BODY)
 
 
 def layered_none(n, layers=LAYERS, max_agents=100):
