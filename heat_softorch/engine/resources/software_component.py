@@ -1,5 +1,8 @@
 """OS::SoftOrch::SoftwareComponent."""
 
+import collections
+import threading
+
 from heat.common import exception
 from heat.engine import attributes
 from heat.engine import constraints
@@ -15,6 +18,23 @@ from heat_softorch.fabric import progress
 from heat_softorch.fabric import records
 
 LOG = logging.getLogger(__name__)
+
+# (stack id, epoch) whose manifest this engine process has written: the
+# manifest names every component, and a 1,000-component stack would
+# otherwise read and compare it 1,000 times.
+_MANIFESTS = collections.OrderedDict()
+_MANIFESTS_MAX = 256
+_manifests_lock = threading.Lock()
+
+
+def _manifest_written(key, mark=False):
+    with _manifests_lock:
+        if mark:
+            _MANIFESTS[key] = True
+            while len(_MANIFESTS) > _MANIFESTS_MAX:
+                _MANIFESTS.popitem(last=False)
+        return key in _MANIFESTS
+
 
 MASK = '******'
 
@@ -216,8 +236,10 @@ class SoftwareComponent(resource.Resource):
             hosts[name] = spec['host']
             built.append(spec)
         fabric = self._fabric()
-        fabric.registry.ensure_stack(specs.manifest(result, self.stack, epoch,
-                                                    self.stack.action))
+        if not _manifest_written((self.stack.id, epoch)):
+            fabric.registry.ensure_stack(specs.manifest(
+                result, self.stack, epoch, self.stack.action))
+            _manifest_written((self.stack.id, epoch), mark=True)
         written = fabric.registry.register(built, epoch)
         host = built[-1]['host']
         LOG.info('%s: registered %d spec(s) for epoch %s: %s', self.name,
