@@ -93,7 +93,8 @@ def plot_chain(results, path):
 
 def plot_scale(results, path):
     d = results['details']
-    sizes = [s for s in (10, 50, 100, 1000) if 'scale%d' % s in d]
+    sizes = [s for s in (10, 50, 100, 1000)
+             if 'error' not in d.get('scale%d' % s, {'error': None})]
     if not sizes:
         return False
     so = [d['scale%d' % s]['softorch_create_s'] for s in sizes]
@@ -314,6 +315,11 @@ def write(results, out_dir):
       '| --- |')
     for s in sizes:
         x = d['scale%d' % s]
+        if 'error' in x:
+            w('| %d | %d | %d | %d | %d | failed: %s | | | | | | |' % (
+                s, x['agents'], x['width'], x['depth'], x['edges'],
+                x['error']))
+            continue
         w('| %d | %d | %d | %d | %d | %.1f s | %.1f s | %+.1f s | %.1f s | '
           '%.0f / %.0f MB | %.0f MB | %s / %s |' % (
               s, x['agents'], x['width'], x['depth'], x['edges'],

@@ -242,8 +242,13 @@ def measure(services, cfg, run_dir):
         for size in cfg['scale_sizes']:
             so_t, none_t = tmpl.layered(size), tmpl.layered_none(size)
             shape = shapes.shape(so_t)
-            res = phases.run('scale %d' % size, heat_bench.scale, hb, size,
-                             so_t, none_t, 900)
+            try:
+                res = phases.run('scale %d' % size, heat_bench.scale, hb,
+                                 size, so_t, none_t, 900)
+            except svc.BenchError as exc:
+                # Reported in the results, not lost with the others.
+                svc.log('scale %d failed: %s', size, exc)
+                res = {'error': str(exc)}
             res.update(shape)
             details['scale%d' % size] = res
     finally:
@@ -274,8 +279,8 @@ def flat(fig, details, cfg):
                 'depth', 'engine_peak_rss_mb', 'agent_peak_rss_mb',
                 'znodes_peak')
         for k in keys:
-            out[p + k] = None if d is None else (
-                round(d[k], 2) if isinstance(d[k], float) else d[k])
+            v = None if d is None else d.get(k)
+            out[p + k] = round(v, 2) if isinstance(v, float) else v
     return out
 
 

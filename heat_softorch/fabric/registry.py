@@ -261,13 +261,29 @@ class Registry(object):
         keys = ('digest', 'epoch', 'action', 'armed', 'wires', 'server')
         return all(old.get(k) == new.get(k) for k in keys)
 
+    def _read_specs(self, keys):
+        """_read_spec of many (host, name) at once: a deep component's
+        closure is read in one round trip, not one per upstream."""
+        pending = [(k, self.paths.spec(*k),
+                    self.client.get_async(self.paths.spec(*k)))
+                   for k in keys]
+        found = []
+        for key, path, result in pending:
+            try:
+                raw, stat = result.get()
+            except kz_exc.NoNodeError:
+                found.append((None, None))
+                continue
+            found.append((records.decode(raw, path, 'spec'), stat))
+        return found
+
     def _register_once(self, prepared):
         batch = _Batch(self.client)
         written = []
         new_here = {}  # (host, name) -> set of reader acl ids for creation
         plans = []
-        for body in prepared:
-            old, stat = self._read_spec(body['host'], body['name'])
+        for body, (old, stat) in zip(prepared, self._read_specs(
+                [(b['host'], b['name']) for b in prepared])):
             plans.append((body, old, stat))
             if old is None:
                 new_here[(body['host'], body['name'])] = set()
