@@ -137,10 +137,17 @@ def test_agent_killed_mid_run_reports_interrupted_and_skips_completed(
     assert stack.wait_settled('h1', 'quick').state == progress.DONE
     assert names(runlog) == [('quick', 'CREATE'), ('slow', 'CREATE')] or \
         names(runlog) == [('slow', 'CREATE'), ('quick', 'CREATE')]
-    # The interrupted script's process group went with it.
-    assert not any('sleep 30' in open('/proc/%s/cmdline' % p).read().replace(
-        '\0', ' ') for p in os.listdir('/proc') if p.isdigit() and
-        os.path.exists('/proc/%s/cmdline' % p))
+    # The interrupted script's process group went with it: no process left
+    # with this test's runlog in its environment.
+
+    def ours(pid):
+        try:
+            with open('/proc/%s/environ' % pid, 'rb') as f:
+                return ('runlog=%s' % runlog).encode() in f.read().split(
+                    b'\0')
+        except OSError:
+            return False
+    assert not any(ours(p) for p in os.listdir('/proc') if p.isdigit())
 
 
 def test_host_credentials_are_confined(stack, zk_endpoint, tmp_path):
