@@ -263,7 +263,12 @@ class HeatProcess(object):
                 'executor_thread_pool_size': '64',
                 'max_resources_per_stack': '-1',
             },
-            'database': {'connection': self.services.db_url},
+            # A pool as large as the thread pool: with oslo.db's default
+            # of 5, most checks open a new connection (and PyMySQL builds
+            # an SSL context for each, ~20 ms of CPU), which the profile
+            # of the 30-chain showed as a fifth of the engine's time.
+            'database': {'connection': self.services.db_url,
+                         'max_pool_size': '64', 'max_overflow': '16'},
             'paste_deploy': {'flavor': 'noauth', 'api_paste_config':
                              os.path.join(venv_etc, 'api-paste.ini')},
             'oslo_messaging_notifications': {'driver': 'noop'},

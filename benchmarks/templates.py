@@ -24,9 +24,20 @@ def stamped_script(body=''):
 CHAIN_BODY = 'echo -n $((${prev:-0} + 1)) > $heat_outputs_path.n\n'
 
 
+# Heat's converge_stack sleeps 1 s after triggering each leaf of the
+# graph: with its agents as leaves, a stack of 100 agents spends 100 s
+# before its last VM even starts, softorch or not, and in the 30-chain the
+# second VM comes a second after the first. Every template here has one
+# leaf, a root every agent depends on, so that its VMs start together as
+# they would in a cloud.
+ROOT = {'root': {'type': 'OS::Heat::None'}}
+
+
 def _agents(resources, names):
+    resources.update(ROOT)
     for a in names:
-        resources['agent_' + a] = {'type': 'OS::SoftOrch::Agent'}
+        resources['agent_' + a] = {'type': 'OS::SoftOrch::Agent',
+                                   'depends_on': ['root']}
         resources['server_' + a] = {
             'type': 'OS::Nova::Server', 'properties': {
                 'image': 'cirros', 'flavor': 'm1.tiny',
@@ -133,9 +144,10 @@ def layered_none(n, layers=LAYERS, max_agents=100):
     components, with every component edge a Heat dependency (as well as
     the ones softorch keeps: a component on its agent's server)."""
     agents, comps = layered_shape(n, layers, max_agents)
-    resources = {}
+    resources = dict(ROOT)
     for i in range(agents):
-        resources['agent_%d' % i] = {'type': 'OS::Heat::None'}
+        resources['agent_%d' % i] = {'type': 'OS::Heat::None',
+                                     'depends_on': ['root']}
         resources['server_%d' % i] = {'type': 'OS::Heat::None',
                                       'depends_on': ['agent_%d' % i]}
     for name, (agent, ups) in comps.items():

@@ -8,11 +8,10 @@ versions; a registration that loses a race re-reads and tries again.
 Order is the commit protocol. The manifest is written first, in one
 request; then specs go out in transactions, each under ZooKeeper's request
 limit, upstream before downstream, so an agent never sees a wire to a spec
-that is not written yet. The last spec of a registration is the component
-that asked for it: finding that spec at the current epoch and digest proves
-the whole set was registered, which is the fast path of every later call.
-Sizes are checked for every node before the first write, so a spec that
-cannot fit is refused without leaving half a registration behind.
+that is not written yet. The specs of one registration are read in one
+round trip first, and only those that differ are written. Sizes are
+checked for every node before the first write, so a spec that cannot fit
+is refused without leaving half a registration behind.
 """
 
 import hashlib
@@ -225,8 +224,8 @@ class Registry(object):
         return records.decode(raw, path, 'spec'), stat
 
     def register(self, specs, epoch, action=records.DEPLOY):
-        """Write ``specs`` (upstream first, the asking component last) for
-        ``epoch``. Returns the names whose spec node was written.
+        """Write ``specs`` (upstream first) for ``epoch``. Returns the names
+        whose spec node was written.
 
         Each spec is a dict with ``name``, ``host`` and the definition
         fields; ``wiring`` lists ``{input, component, output}`` by name and
@@ -243,10 +242,6 @@ class Registry(object):
                 body, generation=0, registered=0.0)), (),
                 "the spec of component '%s'" % spec['name'])
             prepared.append(body)
-        last = prepared[-1]
-        current, _ = self._read_spec(last['host'], last['name'])
-        if current and self._same(current, last):
-            return []
         for attempt in range(MAX_ATTEMPTS):
             try:
                 return self._register_once(prepared)

@@ -112,6 +112,28 @@ def test_diamond_orders():
     assert a.topological_order() == ['db', 'api', 'worker', 'web']
 
 
+def test_diamond_nothing_ahead():
+    a = graph.analyse(diamond())
+    # Every downstream component runs on a VM its upstream does not need.
+    assert [a.ahead_of(n) for n in ('db', 'api', 'worker', 'web')] == [
+        [], [], [], []]
+
+
+def test_chain_registers_its_downstream_ahead():
+    a = graph.analyse(stack(
+        server('server_a', 'a'), server('server_b', 'b'),
+        comp('c0', 'a', outputs=['n']),
+        comp('c1', 'b', inputs=['n'], outputs=['n'], wires=['n=c0.n']),
+        comp('c2', 'a', inputs=['n'], outputs=['n'], wires=['n=c1.n']),
+        comp('c3', 'b', inputs=['n'], wires=['n=c2.n'])))
+    # c0 needs VM a only: none of its downstream is resolvable with it.
+    assert a.ahead_of('c0') == []
+    # Once both VMs exist, the first component Heat starts registers all.
+    assert a.ahead_of('c1') == ['c2', 'c3']
+    assert a.ahead_of('c2') == ['c3']
+    assert a.ahead_of('c3') == []
+
+
 def test_diamond_heat_dependencies():
     a = graph.analyse(diamond())
     # Upstreams' servers too: a component waits only for agents whose VMs

@@ -1,8 +1,5 @@
 """OS::SoftOrch::SoftwareComponent."""
 
-import collections
-import threading
-
 from heat.common import exception
 from heat.engine import attributes
 from heat.engine import constraints
@@ -12,29 +9,13 @@ from heat.engine import support
 from oslo_log import log as logging
 
 from heat_softorch.engine import preprocessor
+from heat_softorch.engine import registrations
 from heat_softorch.engine import specs
 from heat_softorch.engine import waiting
 from heat_softorch.fabric import progress
 from heat_softorch.fabric import records
 
 LOG = logging.getLogger(__name__)
-
-# (stack id, epoch) whose manifest this engine process has written: the
-# manifest names every component, and a 1,000-component stack would
-# otherwise read and compare it 1,000 times.
-_MANIFESTS = collections.OrderedDict()
-_MANIFESTS_MAX = 256
-_manifests_lock = threading.Lock()
-
-
-def _manifest_written(key, mark=False):
-    with _manifests_lock:
-        if mark:
-            _MANIFESTS[key] = True
-            while len(_MANIFESTS) > _MANIFESTS_MAX:
-                _MANIFESTS.popitem(last=False)
-        return key in _MANIFESTS
-
 
 MASK = '******'
 
@@ -224,29 +205,53 @@ class SoftwareComponent(resource.Resource):
         if not result.ok:
             raise exception.Error(preprocessor.problems_text(result))
         epoch = waiting.epoch_of(self.stack)
+        fabric = self._fabric()
+        with registrations.turn(self.stack.id, epoch) as known:
+            if not known.manifest:
+                fabric.registry.ensure_stack(specs.manifest(
+                    result, self.stack, epoch, self.stack.action))
+                known.manifest = True
+            built = self._build_specs(stack_defn, result, known.hosts)
+            written = fabric.registry.register(built, epoch)
+            known.hosts.update((s['name'], s['host']) for s in built)
+            host = known.hosts[self.name]
+        LOG.info('%s: registered %d spec(s) for epoch %s: %s', self.name,
+                 len(written), epoch, ', '.join(written) or 'none changed')
+        self.data_set('host', host)
+        self.resource_id_set('%s/%s' % (host, self.name))
+        return {'host': host, 'epoch': epoch}
+
+    def _build_specs(self, stack_defn, result, known):
+        """The specs this component registers that ``known`` (name: host,
+        registered this epoch) lacks, upstream first: its registration
+        order, then what Heat can resolve ahead of it (best effort: a spec
+        that cannot be built here is its own resource's to report)."""
         model = result.model
         servers = {a: sorted(result.servers_of(a))[0]
                    for a in model.agents if result.servers_of(a)}
-        hosts, built = {}, []
-        for name in result.registration_order(self.name):
+        hosts, built = dict(known), []
+
+        def build(name):
             comp_defn = stack_defn.resource_definition(name)
             props = comp_defn.properties(self.properties_schema, self.context)
             spec = specs.component_spec(name, props, result, hosts, servers,
                                         self.stack)
             hosts[name] = spec['host']
             built.append(spec)
-        fabric = self._fabric()
-        if not _manifest_written((self.stack.id, epoch)):
-            fabric.registry.ensure_stack(specs.manifest(
-                result, self.stack, epoch, self.stack.action))
-            _manifest_written((self.stack.id, epoch), mark=True)
-        written = fabric.registry.register(built, epoch)
-        host = built[-1]['host']
-        LOG.info('%s: registered %d spec(s) for epoch %s: %s', self.name,
-                 len(written), epoch, ', '.join(written) or 'none changed')
-        self.data_set('host', host)
-        self.resource_id_set('%s/%s' % (host, self.name))
-        return {'host': host, 'epoch': epoch}
+
+        for name in result.registration_order(self.name):
+            if name not in known:
+                build(name)
+        for name in result.ahead_of(self.name):
+            if name in known:
+                continue
+            try:
+                build(name)
+            except Exception as exc:  # noqa: see the docstring
+                LOG.debug('%s: not registering %s ahead: %s', self.name,
+                          name, exc)
+                break  # what follows may read it
+        return built
 
     def handle_create(self):
         return self._register()
