@@ -11,7 +11,7 @@ Environment:
                      minutes); writes under .run/bench/quick/ instead.
   BENCH_RUN_DIR      run directory (.run/bench)
   BENCH_TIMEOUT      seconds the whole run may take before it is stopped
-                     (default 1800)
+                     (default 2700)
   SOFTORCH_AGENT_VENV  the agent-only venv (.venv-agent)
 
 ``benchmarks/run.py --report-only [results.json]`` rewrites the document
@@ -244,7 +244,7 @@ def measure(services, cfg, run_dir):
             shape = shapes.shape(so_t)
             try:
                 res = phases.run('scale %d' % size, heat_bench.scale, hb,
-                                 size, so_t, none_t, 900)
+                                 size, so_t, none_t, 1500)
             except svc.BenchError as exc:
                 # Reported in the results, not lost with the others.
                 svc.log('scale %d failed: %s', size, exc)
@@ -327,7 +327,7 @@ def main(argv):
                else os.path.join(REPO, 'doc'))
     agent_venv = os.environ.get('SOFTORCH_AGENT_VENV') or os.path.join(
         REPO, '.venv-agent')
-    budget = int(os.environ.get('BENCH_TIMEOUT', '1800'))
+    budget = int(os.environ.get('BENCH_TIMEOUT', '2700'))
 
     def on_signal(signum, frame):
         raise SystemExit('benchmark stopped by signal %d' % signum)

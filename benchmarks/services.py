@@ -336,7 +336,7 @@ class HeatProcess(object):
             environment=env or {}, disable_rollback=True, timeout_mins=60)
         return body['stack']['id'], t0
 
-    def wait(self, sid, action, timeout):
+    def wait(self, sid, action, timeout, interval=0.25):
         """Wait for <action>_IN_PROGRESS to end; (status, reason)."""
         from heatclient import exc as heat_exc
 
@@ -351,7 +351,7 @@ class HeatProcess(object):
                 return None
             return (s.stack_status, s.stack_status_reason)
         return wait_for(done, timeout, 'stack %s %s' % (sid, action),
-                        interval=0.25)
+                        interval=interval)
 
     def servers_of(self, sid):
         """Working directories of the LocalServers of stack ``sid``."""

@@ -61,6 +61,11 @@ class Slot(object):
         self.running = None   # (epoch, kind) while a run is in progress
         self.missed = False   # something changed while it ran
         self.upstreams = set()
+        # The status as last written or read: only this agent writes it
+        # while it holds the host (the engine writes when the spec is
+        # created and when the host is lost), so an upstream publication
+        # starts the run without a read on the way.
+        self.status = None
 
 
 class Announcement(object):
@@ -187,6 +192,8 @@ class Agent(object):
         # Events may have been missed while disconnected: look again.
         with self.lock:
             names = list(self.slots)
+            for slot in self.slots.values():
+                slot.status = None
             for path in list(self.watchers):
                 self._refresh_publication(path)
         for name in names:
@@ -239,6 +246,7 @@ class Agent(object):
                     slot.spec = None
                 else:
                     self._store_spec(slot, data)
+                slot.status = None
             self.enqueue(name)
             return not slot.removed
         return on_spec
@@ -344,7 +352,9 @@ class Agent(object):
             if slot.running:
                 slot.missed = True
                 return
-        status = self.side.read_status(name) or {}
+            status = slot.status
+        if status is None:
+            status = slot.status = self.side.read_status(name) or {}
         interrupted = self._interrupted(name, status)
         if interrupted:
             self._report_interrupted(name, spec, interrupted)
@@ -493,6 +503,10 @@ class Agent(object):
         if state in records.DONE_STATES:
             status.setdefault('finished', records.now())
             status.setdefault('waiting_since', status['finished'])
+        with self.lock:
+            slot = self.slots.get(name)
+            if slot is not None:
+                slot.status = status
         pub = None
         if publish:
             pub = {'state': state, 'epoch': spec['epoch'],
@@ -570,15 +584,20 @@ class Agent(object):
                                 self.conf.stack_id),
                             'deploy_resource_name': slot.name,
                             'deploy_signal_transport': 'NO_SIGNAL'})
+        # Started here, waited for in the pool: a thread handoff less
+        # between an upstream's publication and this script's start.
+        started = records.now()
+        try:
+            failed = run.start()
+        except Exception as exc:  # noqa: reported as the run's failure
+            failed = hooks.Result(None, error='cannot start: %s' % exc)
         self.pool.submit(self._run, slot, spec, status, kind, inputs, key,
-                         run, fence, waiting_since)
+                         run, fence, waiting_since, started, failed)
 
     def _run(self, slot, spec, status, kind, inputs, key, run, fence,
-             waiting_since):
+             waiting_since, started, failed):
         published = False
         try:
-            started = records.now()
-            failed = run.start()
             if failed is None:
                 with self.lock:
                     self.active.add(run)

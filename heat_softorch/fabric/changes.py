@@ -7,7 +7,9 @@ survive reconnects; after a reconnect every path is counted as changed,
 since an event may have been missed while the connection was down.
 
 Take a snapshot *before* reading the state it guards, then wait on it: a
-change between the read and the wait is then never lost.
+change between the read and the wait is then never lost. A change wakes
+only the waiters of its path: an engine checking 64 components at once
+would otherwise wake 64 threads for every status an agent writes.
 """
 
 import functools
@@ -21,25 +23,29 @@ class ChangeFeed(object):
 
     def __init__(self, client):
         self.client = client
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._counts = {}
         self._watched = set()
         self._reconnects = 0
+        self._waiters = {}  # key -> the Events of the threads waiting on it
         client.add_listener(self._on_state)
 
     def _on_state(self, state):
         if state == states.KazooState.CONNECTED:
-            with self._cond:
+            with self._lock:
                 self._reconnects += 1
-                self._cond.notify_all()
+                for events in self._waiters.values():
+                    for event in events:
+                        event.set()
 
     def _bump(self, key):
-        with self._cond:
+        with self._lock:
             self._counts[key] = self._counts.get(key, 0) + 1
-            self._cond.notify_all()
+            for event in self._waiters.get(key, ()):
+                event.set()
 
     def _ensure(self, key):
-        with self._cond:
+        with self._lock:
             if key in self._watched:
                 return
             self._watched.add(key)
@@ -64,13 +70,13 @@ class ChangeFeed(object):
             ('children', p) for p in children_paths]
         for key in keys:
             self._ensure(key)
-        with self._cond:
+        with self._lock:
             return (self._reconnects,
                     {k: self._counts.get(k, 0) for k in keys})
 
     def forget(self, data_paths=(), children_paths=()):
         """Stop watching: each watch ends at its node's next event."""
-        with self._cond:
+        with self._lock:
             for key in [('data', p) for p in data_paths] + [
                     ('children', p) for p in children_paths]:
                 self._watched.discard(key)
@@ -80,10 +86,20 @@ class ChangeFeed(object):
         """Block until a node of ``snapshot`` changed or ``timeout`` passed.
         True when something changed."""
         reconnects, counts = snapshot
-
-        def changed():
-            return self._reconnects != reconnects or any(
-                self._counts.get(k, 0) != n for k, n in counts.items())
-
-        with self._cond:
-            return self._cond.wait_for(changed, timeout)
+        event = threading.Event()
+        with self._lock:
+            if self._reconnects != reconnects or any(
+                    self._counts.get(k, 0) != n for k, n in counts.items()):
+                return True
+            for key in counts:
+                self._waiters.setdefault(key, set()).add(event)
+        try:
+            return event.wait(timeout)
+        finally:
+            with self._lock:
+                for key in counts:
+                    events = self._waiters.get(key)
+                    if events is not None:
+                        events.discard(event)
+                        if not events:
+                            del self._waiters[key]

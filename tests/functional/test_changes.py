@@ -65,3 +65,16 @@ def test_an_unchanged_node_lets_the_wait_time_out(zk):
     feed = changes.ChangeFeed(client)
     snap = feed.snapshot([base + '/data'])
     assert feed.wait(snap, 0.3) is False
+
+
+def test_a_change_elsewhere_does_not_end_the_wait(zk):
+    client, base = zk
+    feed = changes.ChangeFeed(client)
+    client.create(base + '/other', b'0')
+    watched, other = base + '/data', base + '/other'
+    feed.snapshot([other])
+    snap = feed.snapshot([watched])
+    _later(client.set, other, b'1')
+    assert feed.wait(snap, 1.0) is False
+    _later(client.set, watched, b'1')
+    assert feed.wait(snap, NEVER) is True
