@@ -58,13 +58,9 @@ class HeatBench(object):
             environment=tmpl.LOCAL_ENV if softorch else {},
             parameters=params, disable_rollback=True,
             timeout_mins=60)['stack']['id']
-        # Each GET of a stack loads all its resources in the engine: at
-        # 1,200 resources, polling every 0.25 s took a fifth of the
-        # engine's CPU from the stack it measures. The times come from
-        # the engine log, not from the poll.
-        interval = max(0.25, len(template['resources']) / 200.0)
         try:
-            status, reason = self.heat.wait(sid, 'CREATE', timeout, interval)
+            status, reason = self.heat.wait_logged(name, sid, 'CREATE',
+                                                   timeout)
         finally:
             if sampler:
                 sampler.stop()

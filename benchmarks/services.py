@@ -336,7 +336,7 @@ class HeatProcess(object):
             environment=env or {}, disable_rollback=True, timeout_mins=60)
         return body['stack']['id'], t0
 
-    def wait(self, sid, action, timeout, interval=0.25):
+    def wait(self, sid, action, timeout):
         """Wait for <action>_IN_PROGRESS to end; (status, reason)."""
         from heatclient import exc as heat_exc
 
@@ -351,7 +351,35 @@ class HeatProcess(object):
                 return None
             return (s.stack_status, s.stack_status_reason)
         return wait_for(done, timeout, 'stack %s %s' % (sid, action),
-                        interval=interval)
+                        interval=0.25)
+
+    def wait_logged(self, name, sid, action, timeout):
+        """wait() for a stack that may be large: follow the engine log for
+        its 'Stack <action> COMPLETE|FAILED (<name>)' line and ask the API
+        only then. Each GET of a stack loads all its resources in the
+        engine: polling a 1,200-resource stack took a fifth of the CPU of
+        the engine it measures."""
+        done = re.compile(r'Stack %s (COMPLETE|FAILED) \(%s\)' % (
+            action, re.escape(name)))
+        with open(self.log_path, errors='replace') as f:
+            partial = ['']
+
+            def logged():
+                if not self.alive():
+                    raise BenchError('Heat died; see %s' % self.log_path)
+                while True:
+                    line = f.readline()
+                    if not line:
+                        return False
+                    if not line.endswith('\n'):
+                        partial[0] += line  # the rest is not written yet
+                        continue
+                    line, partial[0] = partial[0] + line, ''
+                    if done.search(line):
+                        return True
+            wait_for(logged, timeout, 'stack %s %s' % (name, action),
+                     interval=0.1)
+        return self.wait(sid, action, 60)
 
     def servers_of(self, sid):
         """Working directories of the LocalServers of stack ``sid``."""

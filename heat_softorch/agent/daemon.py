@@ -236,7 +236,7 @@ class Agent(object):
                                   self._spec_watcher(name))
 
     def _spec_watcher(self, name):
-        def on_spec(data, stat):
+        def on_spec(data, stat, *_):
             with self.lock:
                 slot = self.slots.get(name)
                 if slot is None:
@@ -276,7 +276,9 @@ class Agent(object):
                 return
             self.watchers[path] = {name}
 
-        def on_publication(data, stat):
+        # ``*_`` takes the event kazoo passes to a function that accepts
+        # it; it calls one that does not twice, the first raising TypeError.
+        def on_publication(data, stat, *_):
             with self.lock:
                 names = self.watchers.get(path)
                 if not names:
