@@ -61,9 +61,18 @@ class HeatBench(object):
         try:
             status, reason = self.heat.wait_logged(name, sid, 'CREATE',
                                                    timeout)
-        finally:
+        except svc.BenchError as exc:
+            # What the stack had done by then, for the caller to report.
             if sampler:
                 sampler.stop()
+            exc.run = {'name': name, 'sid': sid, 'stamps': stamps,
+                       'post': t0, 'engine_peak_kb': svc.proc_status(
+                           self.heat.pid, 'VmHWM'),
+                       'znodes_peak_mntr': sampler.peak() if sampler
+                       else None}
+            raise
+        if sampler:
+            sampler.stop()
         if status != 'CREATE_COMPLETE':
             raise svc.BenchError('stack %s: %s: %s' % (name, status, reason))
         done = svc.wait_for(lambda: self.heat.state_logged(name), 10,
@@ -248,20 +257,30 @@ def chain30(hb, n, runs, wired):
     return out
 
 
-def scale(hb, n, template_so, template_none, timeout):
-    """One softorch stack and one OS::Heat::None stack of the same shape."""
+def scale(hb, n, template_so, template_none, timeout, none_timeout=900):
+    """One softorch stack and one OS::Heat::None stack of the same shape.
+    A softorch stack still in progress after ``timeout`` is reported with
+    what it had done by then, and an error."""
     none = hb.create('none%d' % n, template_none, softorch=False,
-                     timeout=timeout)
-    so = hb.create('scale%d' % n, template_so, timeout=timeout, znodes=True)
+                     timeout=none_timeout)
+    error = None
+    try:
+        so = hb.create('scale%d' % n, template_so, timeout=timeout,
+                       znodes=True)
+    except svc.BenchError as exc:
+        if not hasattr(exc, 'run'):
+            raise
+        so, error = exc.run, str(exc)
     znodes_end = hb.count_subtree(so['sid'])
     agent_peak = hb.stop_servers(so, agents_rss=True)
     stamps = []
     for comp in os.listdir(so['stamps']):
         stamps.append(stats.read_stamp(so['stamps'], comp))
-    return {
-        'softorch_create_s': so['create_s'],
+    out = {
+        'softorch_create_s': so.get('create_s'),
         'heat_baseline_s': none['create_s'],
-        'added_s': so['create_s'] - none['create_s'],
+        'added_s': so['create_s'] - none['create_s'] if 'create_s' in so
+        else None,
         'component_phase_s': stats.phase(stamps),
         'components_run': len([s for s in stamps if s]),
         'first_start_after_post_s': (min(s[0] for s in stamps if s) -
@@ -271,5 +290,9 @@ def scale(hb, n, template_so, template_none, timeout):
                                          1),
         'agent_peak_rss_mb': round(agent_peak / 1024.0, 1),
         'znodes_peak': so.get('znodes_peak_mntr'),
-        'znodes_at_complete': znodes_end,
+        'znodes_at_complete' if error is None else 'znodes_at_timeout':
+        znodes_end,
     }
+    if error:
+        out['error'] = error
+    return out

@@ -374,10 +374,21 @@ def write(results, out_dir):
       '| --- |')
     for s in sizes:
         x = d['scale%d' % s]
-        if 'error' in x:
+        if 'error' in x and 'heat_baseline_s' not in x:
             w('| %d | %d | %d | %d | %d | failed: %s | | | | | | |' % (
                 s, x['agents'], x['width'], x['depth'], x['edges'],
                 x['error']))
+            continue
+        if 'error' in x:
+            # Still in progress at the budget: what it had done by then.
+            w('| %d | %d | %d | %d | %d | not complete: %s; %d of %d '
+              'components had run | %.1f s | n/a | %s | %.0f / %.0f MB | '
+              '%.0f MB | %s / %s (at the budget) |' % (
+                  s, x['agents'], x['width'], x['depth'], x['edges'],
+                  x['error'], x['components_run'], s, x['heat_baseline_s'],
+                  _fmt(x['component_phase_s']), x['engine_peak_rss_mb'],
+                  x['engine_peak_rss_mb_none'], x['agent_peak_rss_mb'],
+                  x['znodes_peak'], x['znodes_at_timeout']))
             continue
         w('| %d | %d | %d | %d | %d | %.1f s | %.1f s | %+.1f s | %.1f s | '
           '%.0f / %.0f MB | %.0f MB | %s / %s |' % (
