@@ -1,12 +1,11 @@
 """What this engine process registered, per stack and epoch.
 
-A component's Heat action registers the specs of
-``Analysis.registrable_with``: its upstreams, itself, and the downstream
-components Heat can already resolve. Built by every resource, that is
-quadratic: Heat starts the 29 downstream components of a 30-chain
+A component's Heat action registers the specs of its upstreams, itself
+(``Analysis.registration_order``) and of the downstream components Heat
+can already resolve (``Analysis.ahead_of``). Built by every resource, that
+is quadratic: Heat starts the 29 downstream components of a 30-chain
 together, and each built up to 30 specs (a spec is a resolution of Heat's
-Properties), on two cores; a 1,000-component stack spent more time
-building specs than running them. Within an epoch (one Heat operation on
+Properties), on two cores. Within an epoch (one Heat operation on
 one template) a spec Heat can resolve no longer changes, so each engine
 process builds each spec once per epoch: the registrations of one stack
 and epoch take turns, and each builds only what none before it
