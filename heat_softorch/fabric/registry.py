@@ -216,12 +216,7 @@ class Registry(object):
     # -- specs ----------------------------------------------------------
 
     def _read_spec(self, host, name):
-        path = self.paths.spec(host, name)
-        try:
-            raw, stat = self.client.get(path)
-        except kz_exc.NoNodeError:
-            return None, None
-        return records.decode(raw, path, 'spec'), stat
+        return self._read_specs([(host, name)])[0]
 
     def register(self, specs, epoch, action=records.DEPLOY):
         """Write ``specs`` (upstream first) for ``epoch``. Returns the names
@@ -257,8 +252,9 @@ class Registry(object):
         return all(old.get(k) == new.get(k) for k in keys)
 
     def _read_specs(self, keys):
-        """_read_spec of many (host, name) at once: a deep component's
-        closure is read in one round trip, not one per upstream."""
+        """(spec, stat) of each (host, name), (None, None) where there is
+        none; read at once: a deep component's closure costs one round
+        trip, not one per upstream."""
         pending = [(k, self.paths.spec(*k),
                     self.client.get_async(self.paths.spec(*k)))
                    for k in keys]
