@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # `make up`: a private local Heat with the plugin, under $(UP_DIR).
 UP_DIR ?= $(RUN)/up
 
-.PHONY: all deps venv agent-venv test unit demo up down bench genconfig pep8 clean
+.PHONY: all deps venv agent-venv test unit demo up down bench bench-shapes genconfig pep8 clean
 
 all: test
 
@@ -57,6 +57,10 @@ down:
 # benchmarks/results.json and doc/benchmarks.md. BENCH_QUICK=1 for a smoke run.
 bench: deps venv agent-venv
 	SOFTORCH_AGENT_VENV=$(abspath $(AGENT_VENV)) $(VENV)/bin/python benchmarks/run.py
+
+# Heat's own cost of softorch's dependency scheme (OS::Heat::None stacks).
+bench-shapes: deps venv agent-venv
+	SOFTORCH_AGENT_VENV=$(abspath $(AGENT_VENV)) $(VENV)/bin/python benchmarks/heat_shapes.py
 
 genconfig: venv
 	$(VENV)/bin/oslo-config-generator --config-file etc/heat-softorch/softorch-config-generator.conf

@@ -1,5 +1,6 @@
 """doc/benchmarks.md and its plots, from results.json."""
 
+import json
 import os
 
 import matplotlib
@@ -176,19 +177,30 @@ PROFILE_FINDINGS = (
     'resource for every check (`load_resource`, about a third of the '
     'samples) and propagating completions through sync points '
     '(`propagate_check_resource` -> `update_sync_point`, retried on '
-    'conflicting updates); softorch\'s own frames are about 5%. What '
-    'makes the softorch stack cost more than the None stack of the same '
-    'shape is its number of Heat edges: a component depends in Heat on its '
-    'own and every upstream\'s agent and server (what keeps a small thread '
-    'pool from deadlocking), 11,000 edges at 1,000 components against '
-    'about 3,000 in the None stack, and Heat pays a sync-point update per '
-    'edge: in the 1,000-component stack Heat took 26 s from the POST to '
-    'trigger its first resource (parsing, and sync points for 1,200 nodes '
-    'and 12,000 edges), then about a second per Agent and per server, '
-    'each completion being propagated to the hundred-odd components that '
-    'depend on it. Left alone: fewer edges need the agents\' host identities '
-    'without a Heat dependency, a change of the plugin\'s contract with '
-    'Heat.',
+    'conflicting updates); softorch\'s own frames are about 5%.',
+    'What softorch adds at scale is Heat\'s cost of the dependency scheme '
+    'softorch gives its components, not softorch\'s work: created as '
+    '`OS::Heat::None` stacks with no softorch resource at all (`make '
+    'bench-shapes`, the table above), the softorch scheme of the '
+    '100-component shape costs Heat about what the softorch stack itself '
+    'takes, and about 3x the Heat-wired scheme. Two terms: (1) edges: a '
+    'component depends in Heat on its own and every upstream\'s agent and '
+    'server (so that its action, which holds an engine thread while it '
+    'waits, never waits for a Heat action still queued behind it: '
+    'HEAT-NOTES), 11 per component at depth 10, and each is a sync-point '
+    'update (a SELECT and an UPDATE of a row that grows with the data of '
+    'every predecessor); (2) leaves: no resource depends on a component, '
+    'so every component reports to the stack\'s completion sync point, '
+    'one row that all of them rewrite; with many completing together the '
+    'updates conflict and retry with a jitter that grows with the number '
+    'of predecessors still missing (py-spy: 54 of 61 worker threads in '
+    '`check_stack_complete` at the end of a 100-leaf stack). The "own" '
+    'scheme (a component on its own agent and server only: fewer edges '
+    'than Heat-wired) still pays (2). Left alone: removing (1) needs '
+    'waits that do not hold an engine thread, and removing (2) needs Heat '
+    'edges between components; both change the plugin\'s contract with '
+    'Heat (and the chain\'s completion lag), and belong to their own '
+    'issue.',
     'Handoff: the agent no longer reads its own status between an '
     'upstream\'s publication and the run, and starts the script in its '
     'reconciler thread; a ZooKeeper change wakes only the engine threads '
@@ -205,6 +217,44 @@ def _row(name, fig, unit_digits=2):
     return '| %s | %s | %s | %d | %s |' % (
         name, _fmt(fig.get('median'), unit_digits),
         _fmt(fig.get('p95'), unit_digits), fig.get('n', 0), fig['unit'])
+
+
+SHAPES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                      'heat_shapes.json')
+
+
+def _shapes_section(w):
+    """Heat's own cost of the dependency schemes, from `make
+    bench-shapes` (a run of its own, with its own date)."""
+    if not os.path.exists(SHAPES):
+        return
+    with open(SHAPES) as f:
+        sh = json.load(f)
+    w('### Heat\'s own cost of the dependency scheme')
+    w('')
+    w('From `make bench-shapes` (`benchmarks/heat_shapes.py`, '
+      '[heat_shapes.json](../benchmarks/heat_shapes.json), with the date, '
+      'commit and runs of each row; median of the runs): the layered shape '
+      'as '
+      '`OS::Heat::None` stacks only, no softorch resource, agent or '
+      'ZooKeeper work, with three dependency schemes for the components: '
+      '**wired** (its agent\'s server and its upstream components: the '
+      'None stack above), **own** (its own agent and server only) and '
+      '**softorch** (what softorch gives it in Heat: its own and every '
+      'upstream\'s agent and server) and **softorch-reads** (the same '
+      'without the upstreams\' servers: what softorch would need if a '
+      'waiting action did not hold an engine thread). A leaf is a '
+      'resource nothing '
+      'depends on: Heat\'s stack-complete sync point waits for each.')
+    w('')
+    w('| components | scheme | resources | Heat edges | leaves | create | '
+      'runs | date |')
+    w('| --- | --- | --- | --- | --- | --- | --- | --- |')
+    for r in sh['stacks']:
+        w('| %d | %s | %d | %d | %d | %.1f s | %d | %s |' % (
+            r['components'], r['scheme'], r['resources'], r['edges'],
+            r['leaves'], r['create_s'], r['runs'], r['date'][:10]))
+    w('')
 
 
 def write(results, out_dir):
@@ -418,6 +468,7 @@ def write(results, out_dir):
     if has_scale:
         w('![scale](%s)' % plots['scale'])
         w('')
+    _shapes_section(w)
     w('## What the profiles showed')
     w('')
     for para in PROFILE_FINDINGS:

@@ -9,7 +9,7 @@ import tempfile
 from benchmarks import templates as tmpl
 
 
-def shape(template):
+def _analysis(template):
     from heat_softorch.engine import offline
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, 'stack.yaml')
@@ -22,9 +22,21 @@ def shape(template):
     if not result.ok:
         raise ValueError('benchmark template has problems: %s'
                          % result.problems)
+    return result
+
+
+def shape(template):
+    result = _analysis(template)
     return {'components': len(result.model.components),
             'agents': len({c.agent for c in
                            result.model.components.values()}),
             'edges': result.dag.number_of_edges(),
             'width': result.width, 'depth': result.depth,
             'summary': result.summary()}
+
+
+def heat_dependencies(template):
+    """{component: the resources it depends on in Heat} under softorch."""
+    result = _analysis(template)
+    return {c: sorted(result.heat_dependencies(c))
+            for c in result.model.components}

@@ -139,10 +139,21 @@ def layered(n, layers=LAYERS, max_agents=100):
     return _template(resources, body=SUM_BODY)
 
 
-def layered_none(n, layers=LAYERS, max_agents=100):
+def layered_none(n, layers=LAYERS, max_agents=100, scheme='wired',
+                 heat_deps=None):
     """The same shape made of OS::Heat::None: agents, servers and
-    components, with every component edge a Heat dependency (as well as
-    the ones softorch keeps: a component on its agent's server)."""
+    components, so that Heat's own cost of it can be set beside softorch's.
+
+    ``scheme`` says which Heat dependencies a component has:
+    'wired' (the scale baseline): its agent's server and every upstream
+    component, as a Heat-wired deployment would; 'own': its own agent and
+    server only; 'softorch': what softorch gives the component in Heat,
+    ``heat_deps`` {component: [resource]} (shapes.heat_dependencies of the
+    softorch template), which names agents and servers alike;
+    'softorch-reads': the same without other agents' servers, what
+    softorch would need if a waiting action did not hold an engine thread
+    (what it and its upstreams read, its own server).
+    """
     agents, comps = layered_shape(n, layers, max_agents)
     resources = dict(ROOT)
     for i in range(agents):
@@ -151,6 +162,30 @@ def layered_none(n, layers=LAYERS, max_agents=100):
         resources['server_%d' % i] = {'type': 'OS::Heat::None',
                                       'depends_on': ['agent_%d' % i]}
     for name, (agent, ups) in comps.items():
-        resources[name] = {'type': 'OS::Heat::None',
-                           'depends_on': ['server_%d' % agent] + ups}
+        if scheme == 'wired':
+            deps = ['server_%d' % agent] + ups
+        elif scheme == 'own':
+            deps = ['agent_%d' % agent, 'server_%d' % agent]
+        elif scheme == 'softorch':
+            deps = sorted(heat_deps[name])
+        elif scheme == 'softorch-reads':
+            own = 'server_%d' % agent
+            deps = sorted(d for d in heat_deps[name]
+                          if d == own or not d.startswith('server_'))
+        else:
+            raise ValueError('unknown dependency scheme %r' % scheme)
+        resources[name] = {'type': 'OS::Heat::None', 'depends_on': deps}
     return {'heat_template_version': VERSION, 'resources': resources}
+
+
+def heat_graph_size(template):
+    """(edges, leaves) of a template's Heat graph from its depends_on: the
+    leaves are what the stack's completion sync point waits for."""
+    resources = template['resources']
+    needed = set()
+    edges = 0
+    for res in resources.values():
+        deps = res.get('depends_on', [])
+        edges += len(deps)
+        needed.update(deps)
+    return edges, len(set(resources) - needed)
