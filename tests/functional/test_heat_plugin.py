@@ -157,6 +157,55 @@ def test_chain_longer_than_the_thread_pool_completes(heat_engines):
     assert heat.delete(sid)[0] == 'DELETE_COMPLETE'
 
 
+def late_vm_template(n):
+    """n components on VM a, each reading one on VM b, whose server Heat
+    creates only after a slow resource: the n actions start (and wait)
+    before VM b's server has a thread."""
+    resources = {
+        'agent_a': {'type': 'OS::SoftOrch::Agent'},
+        'agent_b': {'type': 'OS::SoftOrch::Agent'},
+        'slow': {'type': 'OS::Heat::TestResource', 'properties': {
+            'action_wait_secs': {'create': 5}}},
+        'u': {'type': 'OS::SoftOrch::SoftwareComponent', 'properties': {
+            'agent': {'get_resource': 'agent_b'},
+            'outputs': [{'name': 'n'}],
+            'configs': [{'actions': ['CREATE'], 'config':
+                         '#!/bin/sh\necho -n 1 > $heat_outputs_path.n\n'}]}},
+    }
+    for a in 'ab':
+        resources['server_' + a] = {
+            'type': 'OS::Nova::Server', 'properties': {
+                'image': 'cirros', 'flavor': 'm1.tiny',
+                'user_data_format': 'RAW',
+                'user_data': {'get_attr': ['agent_' + a, 'user_data']}}}
+    resources['server_b']['depends_on'] = ['slow']
+    for i in range(n):
+        resources['d%d' % i] = {
+            'type': 'OS::SoftOrch::SoftwareComponent', 'properties': {
+                'agent': {'get_resource': 'agent_a'},
+                'inputs': [{'name': 'n'}],
+                'outputs': [{'name': 'n'}],
+                'input_values': {'n': {'get_attr': ['u', 'n']}},
+                'configs': [{'actions': ['CREATE'], 'config':
+                             '#!/bin/sh\necho -n $((n + %d)) > '
+                             '$heat_outputs_path.n\n' % i}]}}
+    return {'heat_template_version': '2018-08-31', 'resources': resources,
+            'outputs': {'last': {'value': {'get_attr': ['d%d' % (n - 1),
+                                                        'n']}}}}
+
+
+def test_components_waiting_for_a_late_vm_leave_it_a_thread(heat_engines):
+    """12 components wait for a VM whose server Heat creates late, on an
+    engine with executor_thread_pool_size = 8: the waits lend their
+    threads, so the server's action still runs."""
+    heat = heat_engines('convergence')
+    sid, state = heat.create(stack_name('late'), late_vm_template(12),
+                             timeout=300)
+    assert state[0] == 'CREATE_COMPLETE', state
+    assert heat.outputs(sid) == {'last': '12'}
+    assert heat.delete(sid)[0] == 'DELETE_COMPLETE'
+
+
 def slow_template():
     return {
         'heat_template_version': '2018-08-31',
