@@ -1,6 +1,5 @@
 """Running configs: real processes through heat_softorch.agent.hooks."""
 
-import os
 import time
 
 from heat_softorch.agent import hooks
