@@ -22,7 +22,6 @@ from heat.engine import template
 from heat.engine.hot import functions as hot_functions
 
 from heat_softorch import graph
-from heat_softorch.engine import threadpool
 
 # Resource classes say what they are to the pre-processor through this
 # attribute, so that this module needs none of them.
@@ -63,8 +62,7 @@ def analysis(stack_defn):
         if cached is not None:
             _SHARED.move_to_end(key)
     if cached is None:
-        cached = graph.analyse(model_of(stack_defn),
-                               waits_hold_threads=not threadpool.LENDS)
+        cached = graph.analyse(model_of(stack_defn))
         with _shared_lock:
             _SHARED[key] = cached
             while len(_SHARED) > _SHARED_MAX:

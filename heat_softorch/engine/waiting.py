@@ -3,9 +3,8 @@
 Under convergence every in-progress resource holds an engine thread, so a
 check blocks on ZooKeeper watches, reacting within milliseconds, but
 returns to Heat after at most ``check_slice`` seconds so that Heat can
-cancel it between checks. While it blocks, its place in the engine's
-thread pool is lent (threadpool.lent). The legacy engine steps every
-resource of a stack in one thread: there a check never blocks.
+cancel it between checks. The legacy engine steps every resource of a
+stack in one thread: there a check never blocks.
 
 Heat's TaskRunner sleeps a whole second between two checks. After a check
 that has already waited its slice on watches, that second would only be
@@ -21,7 +20,6 @@ from heat.engine import scheduler
 from oslo_config import cfg
 
 from heat_softorch.engine import options
-from heat_softorch.engine import threadpool
 
 _waited = threading.local()
 
@@ -69,5 +67,4 @@ def until(fabric, stack, watched, check):
         if remaining <= 0:
             _waited.flag = True
             return None
-        with threadpool.lent():
-            fabric.feed.wait(snapshot, remaining)
+        fabric.feed.wait(snapshot, remaining)

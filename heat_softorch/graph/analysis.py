@@ -22,12 +22,8 @@ class GraphError(ValueError):
     """A question that has no answer on this graph (a cycle, a stranger)."""
 
 
-def analyse(model, waits_hold_threads=True):
-    """Build and check the component graph of a StackModel.
-
-    ``waits_hold_threads`` says whether an engine thread waiting for agents
-    keeps its place in the engine's pool (see heat_dependencies).
-    """
+def analyse(model):
+    """Build and check the component graph of a StackModel."""
     graph = dag_mod.build(model)
     servers = heatgraph.servers_by_agent(model)
     parts = dag_mod.cycles(graph)
@@ -42,8 +38,7 @@ def analyse(model, waits_hold_threads=True):
     own, skip = heatgraph.own_agent_reads(model, servers)
     found.extend(own)
     found.extend(heatgraph.cycles(model, graph, servers, skip))
-    return Analysis(model, graph, p.unique(found), servers, not parts,
-                    waits_hold_threads)
+    return Analysis(model, graph, p.unique(found), servers, not parts)
 
 
 class Analysis(object):
@@ -57,13 +52,11 @@ class Analysis(object):
     Treat ``dag`` as read-only: the memoised answers are derived from it.
     """
 
-    def __init__(self, model, dag, problems, servers, acyclic,
-                 waits_hold_threads=True):
+    def __init__(self, model, dag, problems, servers, acyclic):
         self.model = model
         self.dag = dag
         self.problems = problems
         self.acyclic = acyclic
-        self.waits_hold_threads = waits_hold_threads
         self._servers = {a: frozenset(s) for a, s in servers.items()}
         self._upstream = {}
         self._downstream = {}
@@ -125,10 +118,9 @@ class Analysis(object):
 
     def ahead_of(self, name):
         """What ``name``'s Heat action can register besides its
-        registration order: every downstream component whose reads, and
-        its upstreams' reads, are among ``name``'s Heat dependencies (Heat
-        has resolved them for it), with its upstreams; in the stack's
-        topological order.
+        registration order: every downstream component whose Heat
+        dependencies are among ``name``'s (Heat can resolve it already),
+        with its upstreams; in the stack's topological order.
 
         Registered ahead, a chain on VMs that exist runs at ZooKeeper's
         pace, not at the pace Heat reaches its resources; each of them
@@ -140,7 +132,7 @@ class Analysis(object):
         own = self.upstream(name) | {name}
         members = set()
         for down in self.downstream(name):
-            if down not in members and self._reads(down) <= mine:
+            if down not in members and self.heat_dependencies(down) <= mine:
                 members |= self.upstream(down) | {down}
         return sorted(members - own, key=self._position.__getitem__)
 
@@ -156,7 +148,8 @@ class Analysis(object):
         components = self.model.components
         closure = {}
         for name in nx.topological_sort(self.dag):
-            reads = set(components[name].reads)
+            reads = set(components[name].reads) | self.servers_of(
+                components[name].agent)
             for parent in self.dag.predecessors(name):
                 reads |= closure[parent]
             closure[name] = frozenset(reads)
@@ -165,39 +158,30 @@ class Analysis(object):
     def heat_dependencies(self, name):
         """Non-component resources ``name`` must depend on in Heat.
 
-        What it reads and what each transitive upstream reads (their specs
+        What it reads, what each transitive upstream reads (their specs
         are registered with its own, resolved by Heat), and the servers
-        that boot its agent (its DELETE config runs while its VM is up).
-        Where a waiting engine thread keeps its place in the pool
-        (``waits_hold_threads``), also every upstream's servers: an action
-        holding a thread may then wait for agents only, and an agent whose
-        VM Heat has yet to create would make it wait for a Heat action (a
-        chain across two VMs deadlocks a small thread pool). Never a
-        component or a link: those edges are carried by ZooKeeper.
+        that boot its agent and every upstream's: once its Heat action
+        holds an engine thread it may wait for agents only, and an agent
+        whose VM Heat has yet to create would make it wait for a Heat
+        action (a chain across two VMs then deadlocks a small thread
+        pool). Never a component or a link: those edges are carried by
+        ZooKeeper.
         """
         comp = self._component(name)
         if name in self._heat_deps:
             return self._heat_deps[name]
-        reads = self._reads(name) | self.servers_of(comp.agent)
-        if self.waits_hold_threads:
-            for agent in {self.model.components[u].agent
-                          for u in self.upstream(name)}:
-                reads |= self.servers_of(agent)
-        deps = self._heat_deps[name] = frozenset(reads)
-        return deps
-
-    def _reads(self, name):
-        """The resources ``name`` and its upstreams read, components and
-        links aside."""
         closure = self._reads_closure
         if closure is not None:
             reads = set(closure[name])
         else:
-            reads = set(self.model.components[name].reads)
-            for up in self.upstream(name):
-                reads |= self.model.components[up].reads
-        reads.difference_update(self.model.components, self.model.links)
-        return reads
+            reads = set(comp.reads) | self.servers_of(comp.agent)
+            for upstream in self.upstream(name):
+                up = self.model.components[upstream]
+                reads |= up.reads | self.servers_of(up.agent)
+        reads.difference_update(self.model.components,
+                                self.model.links)
+        deps = self._heat_deps[name] = frozenset(reads)
+        return deps
 
     def wires_into(self, name):
         """Direct inputs of ``name`` as (input, upstream, output) triples.

@@ -196,8 +196,8 @@ def late_vm_template(n):
 
 def test_components_waiting_for_a_late_vm_leave_it_a_thread(heat_engines):
     """12 components wait for a VM whose server Heat creates late, on an
-    engine with executor_thread_pool_size = 8: the waits lend their
-    threads, so the server's action still runs."""
+    engine with executor_thread_pool_size = 8: none of their actions
+    starts before that server exists, so its action still gets a thread."""
     heat = heat_engines('convergence')
     sid, state = heat.create(stack_name('late'), late_vm_template(12),
                              timeout=300)

@@ -134,21 +134,6 @@ def test_chain_registers_its_downstream_ahead():
     assert a.ahead_of('c3') == []
 
 
-def test_chain_registers_ahead_what_heat_resolved_for_it():
-    a = graph.analyse(stack(
-        server('server_a', 'a'), server('server_b', 'b'),
-        comp('c0', 'a', outputs=['n']),
-        comp('c1', 'b', inputs=['n'], outputs=['n'], wires=['n=c0.n']),
-        comp('c2', 'a', inputs=['n'], outputs=['n'], wires=['n=c1.n']),
-        comp('c3', 'b', inputs=['n'], wires=['n=c2.n'])),
-        waits_hold_threads=False)
-    # c1 no longer waits in Heat for VM a, yet it has both agents' hosts:
-    # all it needs to register c2 and c3 (VM a's server is not).
-    assert a.heat_dependencies('c1') == {'a', 'b', 'server_b'}
-    assert a.ahead_of('c0') == []
-    assert a.ahead_of('c1') == ['c2', 'c3']
-
-
 def test_diamond_heat_dependencies():
     a = graph.analyse(diamond())
     # Upstreams' servers too: a component waits only for agents whose VMs
@@ -163,19 +148,6 @@ def test_diamond_heat_dependencies():
     assert a.servers_of('app_agent') == {'app_server'}
     assert a.servers_of('nobody') == set()
     assert a.components_on('app_agent') == ['api', 'worker']
-
-
-def test_diamond_heat_dependencies_when_waits_lend_their_thread():
-    a = graph.analyse(diamond(), waits_hold_threads=False)
-    # What it and its upstreams read, and its own server: no upstream
-    # server (its action may start before those VMs exist).
-    assert a.heat_dependencies('web') == {
-        'web_agent', 'web_server', 'app_agent', 'settings', 'db_agent',
-        'db_volume'}
-    assert a.heat_dependencies('db') == {'db_agent', 'db_volume',
-                                         'db_server'}
-    assert a.heat_dependencies('worker') == {
-        'app_agent', 'app_server', 'db_agent', 'db_volume'}
 
 
 def test_empty_stack():
