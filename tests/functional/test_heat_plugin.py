@@ -119,17 +119,21 @@ def test_cycle_is_refused_before_anything_runs(heat):
         heatenv.ROOT + '/stacks')) == before
 
 
-def chain_template(n, delay=0):
-    resources = {
-        'agent_a': {'type': 'OS::SoftOrch::Agent'},
-        'agent_b': {'type': 'OS::SoftOrch::Agent'},
-    }
+def two_vms():
+    """Agents a and b, each booted by its server."""
+    resources = {}
     for a in 'ab':
+        resources['agent_' + a] = {'type': 'OS::SoftOrch::Agent'}
         resources['server_' + a] = {
             'type': 'OS::Nova::Server', 'properties': {
                 'image': 'cirros', 'flavor': 'm1.tiny',
                 'user_data_format': 'RAW',
                 'user_data': {'get_attr': ['agent_' + a, 'user_data']}}}
+    return resources
+
+
+def chain_template(n, delay=0):
+    resources = two_vms()
     for i in range(n):
         comp = {'agent': {'get_resource': 'agent_' + 'ab'[i % 2]},
                 'inputs': [{'name': 'prev'}], 'outputs': [{'name': 'n'}],
@@ -146,24 +150,12 @@ def chain_template(n, delay=0):
                                                         'n']}}}}
 
 
-def test_chain_longer_than_the_thread_pool_completes(heat_engines):
-    """40 components on an engine with executor_thread_pool_size = 8: each
-    waits only for agents, never for another resource's Heat action."""
-    heat = heat_engines('convergence')
-    sid, state = heat.create(stack_name('chain'), chain_template(40),
-                             timeout=300)
-    assert state[0] == 'CREATE_COMPLETE', state
-    assert heat.outputs(sid) == {'last': '40'}
-    assert heat.delete(sid)[0] == 'DELETE_COMPLETE'
-
-
 def late_vm_template(n):
     """n components on VM a, each reading one on VM b, whose server Heat
-    creates only after a slow resource: the n actions start (and wait)
-    before VM b's server has a thread."""
-    resources = {
-        'agent_a': {'type': 'OS::SoftOrch::Agent'},
-        'agent_b': {'type': 'OS::SoftOrch::Agent'},
+    creates only after a slow resource: more waiting components than the
+    engine has threads, should their actions start before VM b exists."""
+    resources = two_vms()
+    resources.update({
         'slow': {'type': 'OS::Heat::TestResource', 'properties': {
             'action_wait_secs': {'create': 5}}},
         'u': {'type': 'OS::SoftOrch::SoftwareComponent', 'properties': {
@@ -171,13 +163,7 @@ def late_vm_template(n):
             'outputs': [{'name': 'n'}],
             'configs': [{'actions': ['CREATE'], 'config':
                          '#!/bin/sh\necho -n 1 > $heat_outputs_path.n\n'}]}},
-    }
-    for a in 'ab':
-        resources['server_' + a] = {
-            'type': 'OS::Nova::Server', 'properties': {
-                'image': 'cirros', 'flavor': 'm1.tiny',
-                'user_data_format': 'RAW',
-                'user_data': {'get_attr': ['agent_' + a, 'user_data']}}}
+    })
     resources['server_b']['depends_on'] = ['slow']
     for i in range(n):
         resources['d%d' % i] = {
@@ -194,15 +180,20 @@ def late_vm_template(n):
                                                         'n']}}}}
 
 
-def test_components_waiting_for_a_late_vm_leave_it_a_thread(heat_engines):
-    """12 components wait for a VM whose server Heat creates late, on an
-    engine with executor_thread_pool_size = 8: none of their actions
-    starts before that server exists, so its action still gets a thread."""
+@pytest.mark.parametrize('template, last', [
+    (chain_template(40), '40'), (late_vm_template(12), '12')],
+    ids=['chain of 40', '12 waiting for a late VM'])
+def test_more_waiting_components_than_engine_threads_complete(
+        heat_engines, template, last):
+    """On an engine with executor_thread_pool_size = 8, a chain of 40
+    components, and 12 components reading one on a VM whose server Heat
+    creates late: each action waits only for agents whose VMs exist, never
+    for another resource's Heat action, so none is left without a
+    thread."""
     heat = heat_engines('convergence')
-    sid, state = heat.create(stack_name('late'), late_vm_template(12),
-                             timeout=300)
+    sid, state = heat.create(stack_name('pool'), template, timeout=300)
     assert state[0] == 'CREATE_COMPLETE', state
-    assert heat.outputs(sid) == {'last': '12'}
+    assert heat.outputs(sid) == {'last': last}
     assert heat.delete(sid)[0] == 'DELETE_COMPLETE'
 
 
