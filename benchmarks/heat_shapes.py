@@ -111,7 +111,7 @@ def main():
         json.dump(out, f, indent=1)
         f.write('\n')
     for row in found:
-        print('%(components)5d components  %(scheme)-8s  %(edges)6d edges '
+        print('%(components)5d components  %(scheme)-14s  %(edges)6d edges '
               '%(leaves)5d leaves  %(create_s)7.1f s' % row)
     svc.log('wrote %s in %.0f s', OUT, time.monotonic() - t0)
     return 0
