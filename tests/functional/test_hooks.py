@@ -1,8 +1,7 @@
 """Running configs: real processes through heat_softorch.agent.hooks."""
 
-import time
-
 from heat_softorch.agent import hooks
+from tests import fabricenv as fe
 
 
 def _script(body):
@@ -32,10 +31,8 @@ def test_a_config_past_its_timeout_is_stopped_with_what_it_started(
     # The background child went with the group. SIGKILL is delivered at
     # once but a process dies when the kernel next schedules it, so allow
     # it a moment; a child the kill missed would sleep for 300 s.
-    deadline = time.monotonic() + 10
-    while _running(child) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _running(child)
+    fe.wait_for(lambda: not _running(child), timeout=10,
+                what='the killed background child to stop running')
 
 
 def test_a_config_within_its_timeout_returns_its_outputs(tmp_path):
