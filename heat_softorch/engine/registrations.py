@@ -28,12 +28,14 @@ _lock = threading.Lock()
 
 
 class Registered(object):
-    """One stack epoch: the hosts of the components registered in it, and
-    whether its manifest is written."""
+    """One stack epoch: the hosts of the components registered in it, the
+    agents' hosts read from ZooKeeper, and whether its manifest is
+    written."""
 
     def __init__(self):
         self.turn = threading.Lock()
         self.hosts = {}
+        self.agents = {}
         self.manifest = False
 
 

@@ -26,14 +26,21 @@ def _configs(configs):
     return by_action
 
 
-def component_spec(name, props, analysis, hosts, servers, stack):
+def component_spec(name, props, analysis, hosts, servers, stack,
+                   agent_host=None):
     """The spec of component ``name`` from its resolved Properties.
 
     ``hosts`` maps the names of already-built upstream specs to their
     hosts; ``servers`` maps agent resource names to the server booting
-    them (for messages).
+    them (for messages); ``agent_host(agent)`` gives the host of an agent
+    whose data Heat did not give this worker (Analysis.
+    create_dependencies), or None.
     """
+    agent = analysis.model.components[name].agent
     host = props['agent']
+    if host == agent and agent_host is not None:
+        # get_resource of a resource without data gives its name.
+        host = agent_host(agent)
     if not host:
         raise SpecError('component %s: its agent has no identity yet'
                         % name)
@@ -50,7 +57,6 @@ def component_spec(name, props, analysis, hosts, servers, stack):
             values[decl['name']] = given[decl['name']]
         elif decl.get('default') is not None:
             values[decl['name']] = decl['default']
-    agent = analysis.model.components[name].agent
     wires = []
     for w in wiring:
         up_agent = analysis.model.components[w['component']].agent

@@ -21,6 +21,7 @@ old one still runs its DELETE config.
 """
 
 import urllib.parse
+import uuid
 
 
 def segment(name):
@@ -33,6 +34,17 @@ def segment(name):
 
 def unsegment(seg):
     return urllib.parse.unquote(seg)
+
+
+def new_host(agent):
+    """A new host identity for the Agent resource named ``agent``: the
+    name and six random hex digits, so that a replacement has its own."""
+    return '%s-%s' % (agent, uuid.uuid4().hex[:6])
+
+
+def agent_of_host(host):
+    """The Agent resource name a new_host() identity was made for."""
+    return host.rsplit('-', 1)[0]
 
 
 class StackPaths(object):

@@ -187,6 +187,28 @@ class Registry(object):
         raw, _ = self.client.get(self.paths.host(host))
         return records.decode(raw, self.paths.host(host), 'host')
 
+    def agent_hosts(self):
+        """{Agent resource name: host} of this stack's hosts, read from
+        their names (zpaths.new_host) in one round trip. An agent with more
+        than one host (replaced, and the old one not yet removed) maps to
+        the one created last."""
+        try:
+            hosts = [zpaths.unsegment(c) for c in
+                     self.client.get_children(self.paths.hosts)]
+        except kz_exc.NoNodeError:
+            return {}
+        found = {}
+        for host in sorted(hosts):
+            found.setdefault(zpaths.agent_of_host(host), []).append(host)
+
+        def created(host):
+            try:
+                return self.host_record(host).get('created') or 0
+            except kz_exc.NoNodeError:
+                return -1  # removed meanwhile
+        return {agent: (hosts[0] if len(hosts) == 1 else max(
+            hosts, key=created)) for agent, hosts in found.items()}
+
     def host_acl_id(self, host):
         if host not in self._host_ids:
             try:

@@ -183,6 +183,26 @@ class Analysis(object):
         deps = self._heat_deps[name] = frozenset(reads)
         return deps
 
+    def create_dependencies(self, name):
+        """``heat_dependencies(name)`` for a stack create: without the
+        upstreams' agents whose servers are among them.
+
+        Such a server depends on its agent in Heat, so the order stays; what
+        is lost is the agent's data in the convergence worker, and the
+        engine reads the agent's identity from ZooKeeper instead, which is
+        unambiguous only while each agent has had one identity: in a create.
+        Each edge costs Heat a sync-point update: at 1,000 components on 100
+        agents this leaves out more than a third of them. The component's
+        own agent stays: its identity is a property Heat compares in
+        updates.
+        """
+        deps = self.heat_dependencies(name)
+        own = self._component(name).agent
+        return frozenset(
+            d for d in deps
+            if d == own or d not in self.model.agents or
+            not (self.servers_of(d) & deps))
+
     def wires_into(self, name):
         """Direct inputs of ``name`` as (input, upstream, output) triples.
 

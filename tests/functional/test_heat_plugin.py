@@ -50,6 +50,15 @@ def test_diamond_create_update_delete(heat, tmp_path):
     join_spec = zk_get(heat, heat.stack_paths(sid).spec(join_host, 'join'))
     assert join_spec['registered'] < top['finished']
     assert join['waiting_since'] < top['finished'] <= join['started']
+    # In Heat, join waited for the servers of its upstreams' VMs; under
+    # convergence a create spares it the edges to their agents (the
+    # servers depend on those), and it found right's agent in ZooKeeper.
+    assert 'join' in heat.resource(sid, 'server_c').required_by
+    assert ('join' in heat.resource(sid, 'agent_c').required_by) == (
+        not heat.convergence)
+    hosts = {w['component']: w['host'] for w in join_spec['wires']}
+    assert hosts['right'] == heat.resource(sid,
+                                           'agent_c').physical_resource_id
 
     # One branch's parameter changes: that branch and the join re-run.
     state = heat.update(sid, 'diamond.yaml', dict(params, left_word='LEFT'))

@@ -148,6 +148,23 @@ def test_diamond_heat_dependencies():
     assert a.servers_of('app_agent') == {'app_server'}
     assert a.servers_of('nobody') == set()
     assert a.components_on('app_agent') == ['api', 'worker']
+    # A create leaves out the upstreams' agents their servers depend on,
+    # never the component's own.
+    assert a.create_dependencies('web') == {
+        'web_agent', 'web_server', 'app_server', 'settings', 'db_server',
+        'db_volume'}
+    assert a.create_dependencies('worker') == {
+        'app_agent', 'app_server', 'db_server', 'db_volume'}
+    assert a.create_dependencies('db') == a.heat_dependencies('db')
+
+
+def test_create_dependencies_keep_an_agent_no_server_boots():
+    a = graph.analyse(stack(
+        comp('up', 'far', outputs=['x']),
+        comp('down', 'near', inputs=['x'], wires=['x=up.x']),
+        server('near_server', 'near')))
+    assert a.heat_dependencies('down') == {'near', 'near_server', 'far'}
+    assert a.create_dependencies('down') == {'near', 'near_server', 'far'}
 
 
 def test_empty_stack():

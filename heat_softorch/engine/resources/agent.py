@@ -1,7 +1,5 @@
 """OS::SoftOrch::Agent."""
 
-import uuid
-
 from heat.engine import attributes
 from heat.engine import constraints
 from heat.engine import properties
@@ -13,6 +11,7 @@ from heat_softorch.engine import bootstrap
 from heat_softorch.engine import options
 from heat_softorch.engine import preprocessor
 from heat_softorch.fabric import acls
+from heat_softorch.fabric import paths
 
 
 class Agent(resource.Resource):
@@ -65,7 +64,7 @@ class Agent(resource.Resource):
 
     def handle_create(self):
         conf = cfg.CONF[options.GROUP]
-        host = '%s-%s' % (self.name, uuid.uuid4().hex[:6])
+        host = paths.new_host(self.name)
         password, token = acls.new_secret(), acls.new_secret()
         plan = preprocessor.analysis(self.stack.defn)
         servers = sorted(plan.servers_of(self.name)) if plan else []

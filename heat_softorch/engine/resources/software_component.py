@@ -182,12 +182,18 @@ class SoftwareComponent(resource.Resource):
         those are ZooKeeper wires. What this component and its upstreams
         read of other resources, and the server that boots its agent,
         remain; so every spec can be registered as soon as this one's Heat
-        action starts, without waiting for another Heat resource."""
+        action starts, without waiting for another Heat resource. A
+        convergence create leaves out the upstreams' agents that their
+        servers already depend on (Analysis.create_dependencies)."""
         # Even when the graph has problems: validate() reports them in
         # full, which it could not if Heat found a cycle among components
         # first.
         result = preprocessor.analysis(self.stack.defn)
-        for name in sorted(result.heat_dependencies(self.name)):
+        if self.stack.convergence and self.stack.action == self.stack.CREATE:
+            wanted = result.create_dependencies(self.name)
+        else:
+            wanted = result.heat_dependencies(self.name)
+        for name in sorted(wanted):
             if name in self.stack:
                 res = self.stack[name]
                 if getattr(res, 'strict_dependency', True):
@@ -211,7 +217,7 @@ class SoftwareComponent(resource.Resource):
                 fabric.registry.ensure_stack(specs.manifest(
                     result, self.stack, epoch, self.stack.action))
                 known.manifest = True
-            built = self._build_specs(stack_defn, result, known.hosts)
+            built = self._build_specs(stack_defn, result, known, fabric)
             written = fabric.registry.register(built, epoch)
             known.hosts.update((s['name'], s['host']) for s in built)
             host = known.hosts[self.name]
@@ -221,29 +227,34 @@ class SoftwareComponent(resource.Resource):
         self.resource_id_set('%s/%s' % (host, self.name))
         return {'host': host, 'epoch': epoch}
 
-    def _build_specs(self, stack_defn, result, known):
-        """The specs this component registers that ``known`` (name: host,
-        registered this epoch) lacks, upstream first: its registration
-        order, then what Heat can resolve ahead of it (best effort: a spec
-        that cannot be built here is its own resource's to report)."""
+    def _build_specs(self, stack_defn, result, known, fabric):
+        """The specs this component registers that ``known`` (registered
+        this epoch) lacks, upstream first: its registration order, then
+        what Heat can resolve ahead of it (best effort: a spec that cannot
+        be built here is its own resource's to report)."""
         model = result.model
         servers = {a: sorted(result.servers_of(a))[0]
                    for a in model.agents if result.servers_of(a)}
-        hosts, built = dict(known), []
+        hosts, built = dict(known.hosts), []
+
+        def agent_host(agent):
+            if agent not in known.agents:
+                known.agents.update(fabric.registry.agent_hosts())
+            return known.agents.get(agent)
 
         def build(name):
             comp_defn = stack_defn.resource_definition(name)
             props = comp_defn.properties(self.properties_schema, self.context)
             spec = specs.component_spec(name, props, result, hosts, servers,
-                                        self.stack)
+                                        self.stack, agent_host)
             hosts[name] = spec['host']
             built.append(spec)
 
         for name in result.registration_order(self.name):
-            if name not in known:
+            if name not in known.hosts:
                 build(name)
         for name in result.ahead_of(self.name):
-            if name in known:
+            if name in known.hosts:
                 continue
             try:
                 build(name)
