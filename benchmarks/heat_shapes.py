@@ -10,10 +10,15 @@ scheme of its components (templates.layered_none):
             benchmark's baseline, and a Heat-wired deployment's graph);
 - own:      its own agent and server only (fewer edges than wired, but
             every component is a leaf of Heat's graph);
-- softorch: the dependencies softorch gives it (its own and every
-            upstream's agent and server, and what they read);
-- softorch-reads: the same without the upstreams' servers (what softorch
-            would need if a waiting action did not hold an engine thread).
+- softorch: the dependencies softorch gives it in a create (its own
+            agent, its own and every upstream's server, and what they
+            read);
+- softorch-all: what softorch gives it in other operations, and gave it
+            in a create too before 2026-11-27: the upstreams' agents as
+            well;
+- softorch-reads: softorch-all without the upstreams' servers (what
+            softorch would need if a waiting action did not hold an engine
+            thread).
 
 Each scheme's stack is created BENCH_SHAPES_RUNS times (2) at each size in
 BENCH_SHAPES_SIZES (100), for the schemes in BENCH_SHAPES_SCHEMES (all);
@@ -40,17 +45,20 @@ from benchmarks import shapes  # noqa: E402
 from benchmarks import stats  # noqa: E402
 from benchmarks import templates as tmpl  # noqa: E402
 
-SCHEMES = ('wired', 'own', 'softorch', 'softorch-reads')
+SCHEMES = ('wired', 'own', 'softorch', 'softorch-all', 'softorch-reads')
 OUT = os.path.join(REPO, 'benchmarks', 'heat_shapes.json')
 
 
 def measure(hb, sizes, schemes, runs, stamp):
     found = []
     for n in sizes:
-        heat_deps = shapes.heat_dependencies(tmpl.layered(n))
+        softorch = tmpl.layered(n)
+        heat_deps = {'softorch': shapes.heat_dependencies(softorch)}
+        heat_deps['softorch-all'] = heat_deps['softorch-reads'] = \
+            shapes.heat_dependencies(softorch, create=False)
         for scheme in schemes:
             template = tmpl.layered_none(n, scheme=scheme,
-                                         heat_deps=heat_deps)
+                                         heat_deps=heat_deps.get(scheme))
             edges, leaves = tmpl.heat_graph_size(template)
             times = []
             for i in range(runs):

@@ -249,15 +249,17 @@ def _shapes_section(w):
       'commit and runs of each row; median of the runs): the layered shape '
       'as '
       '`OS::Heat::None` stacks only, no softorch resource, agent or '
-      'ZooKeeper work, with three dependency schemes for the components: '
+      'ZooKeeper work, with these dependency schemes for the components: '
       '**wired** (its agent\'s server and its upstream components: the '
-      'None stack above), **own** (its own agent and server only) and '
-      '**softorch** (what softorch gives it in Heat: its own and every '
-      'upstream\'s agent and server) and **softorch-reads** (the same '
-      'without the upstreams\' servers: what softorch would need if a '
-      'waiting action did not hold an engine thread). A leaf is a '
-      'resource nothing '
-      'depends on: Heat\'s stack-complete sync point waits for each.')
+      'None stack above), **own** (its own agent and server only), '
+      '**softorch** (what softorch gives it in a create: its own agent, '
+      'its own and every upstream\'s server), **softorch-all** (what '
+      'softorch gives it in other operations, and gave it in a create '
+      'before 2026-11-27: the upstreams\' agents too) and '
+      '**softorch-reads** (softorch-all without the upstreams\' servers: '
+      'what softorch would need if a waiting action did not hold an '
+      'engine thread). A leaf is a resource nothing depends on: Heat\'s '
+      'stack-complete sync point waits for each.')
     w('')
     w('| components | scheme | resources | Heat edges | leaves | create | '
       'runs | date |')

@@ -35,8 +35,9 @@ def shape(template):
             'summary': result.summary()}
 
 
-def heat_dependencies(template):
-    """{component: the resources it depends on in Heat} under softorch."""
+def heat_dependencies(template, create=True):
+    """{component: the resources it depends on in Heat} under softorch:
+    in a convergence create, or (``create=False``) in other operations."""
     result = _analysis(template)
-    return {c: sorted(result.heat_dependencies(c))
-            for c in result.model.components}
+    deps = result.create_dependencies if create else result.heat_dependencies
+    return {c: sorted(deps(c)) for c in result.model.components}

@@ -147,12 +147,13 @@ def layered_none(n, layers=LAYERS, max_agents=100, scheme='wired',
     ``scheme`` says which Heat dependencies a component has:
     'wired' (the scale baseline): its agent's server and every upstream
     component, as a Heat-wired deployment would; 'own': its own agent and
-    server only; 'softorch': what softorch gives the component in Heat,
-    ``heat_deps`` {component: [resource]} (shapes.heat_dependencies of the
-    softorch template), which names agents and servers alike;
-    'softorch-reads': the same without other agents' servers, what
-    softorch would need if a waiting action did not hold an engine thread
-    (what it and its upstreams read, its own server).
+    server only; 'softorch' and 'softorch-all': what softorch gives the
+    component in Heat, ``heat_deps`` {component: [resource]}
+    (shapes.heat_dependencies of the softorch template: in a create, or in
+    other operations), which names agents and servers alike;
+    'softorch-reads': the other operations' without other agents' servers,
+    what softorch would need if a waiting action did not hold an engine
+    thread (what it and its upstreams read, its own server).
     """
     agents, comps = layered_shape(n, layers, max_agents)
     resources = dict(ROOT)
@@ -166,7 +167,7 @@ def layered_none(n, layers=LAYERS, max_agents=100, scheme='wired',
             deps = ['server_%d' % agent] + ups
         elif scheme == 'own':
             deps = ['agent_%d' % agent, 'server_%d' % agent]
-        elif scheme == 'softorch':
+        elif scheme in ('softorch', 'softorch-all'):
             deps = sorted(heat_deps[name])
         elif scheme == 'softorch-reads':
             own = 'server_%d' % agent
