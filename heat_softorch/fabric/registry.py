@@ -291,31 +291,50 @@ class Registry(object):
         return found
 
     def _register_once(self, prepared):
-        batch = _Batch(self.client)
-        written = []
-        new_here = {}  # (host, name) -> set of reader acl ids for creation
-        plans = []
+        """One attempt, in a fixed number of round trips whatever the
+        number of specs and wires (the engine registers under a per-stack
+        turn, so each round trip here holds up every other registration of
+        the stack): the specs read together, the reader grants and the
+        readers' entries asked for together, then the transactions."""
+        plans, new_here = [], {}  # new_here: (host, name) -> reader ids
         for body, (old, stat) in zip(prepared, self._read_specs(
                 [(b['host'], b['name']) for b in prepared])):
-            plans.append((body, old, stat))
             if old is None:
                 new_here[(body['host'], body['name'])] = set()
+            if old is None or not self._same(old, body):
+                plans.append((body, old, stat))
         # Reader grants: every wire's upstream publication must be readable
         # by the downstream host before the downstream spec exists.
-        for body, old, stat in plans:
-            if old is not None and self._same(old, body):
-                continue
-            reader_id = self.host_acl_id(body['host'])
+        grants, entries = {}, []
+        for body, old, _ in plans:
+            host, name = body['host'], body['name']
+            reader_id = self.host_acl_id(host)
             for wire in body.get('wires', ()):
                 up = (wire['host'], wire['component'])
                 if up in new_here:
                     new_here[up].add(reader_id)
                 else:
-                    self._grant_read(self.paths.outputs(*up), reader_id)
-        for body, old, stat in plans:
+                    grants.setdefault(self.paths.outputs(*up),
+                                      set()).add(reader_id)
+            old_ups = {(w['host'], w['component'])
+                       for w in (old or {}).get('wires', ())}
+            new_ups = {(w['host'], w['component'])
+                       for w in body.get('wires', ())}
+            entry = reader_entry(host, name)
+            entries.append((
+                [(up, '%s/readers/%s' % (self.paths.spec(*up), entry))
+                 for up in sorted(new_ups - old_ups)],
+                ['%s/readers/%s' % (self.paths.spec(*up), entry)
+                 for up in sorted(old_ups - new_ups)]))
+        self._grant_reads(grants)
+        existing = self._existing(
+            [path for added, removed in entries
+             for path in [p for up, p in added if up not in new_here] +
+             removed])
+        batch = _Batch(self.client)
+        written = []
+        for (body, old, stat), (added, removed) in zip(plans, entries):
             host, name = body['host'], body['name']
-            if old is not None and self._same(old, body):
-                continue
             spec_path = self.paths.spec(host, name)
             gen = 1 if old is None else (
                 old['generation'] + (old['digest'] != body['digest']))
@@ -339,41 +358,51 @@ class Registry(object):
                           acls.engine_only(self.engine_id))
             else:
                 batch.add('set', spec_path, data, version=stat.version)
-            old_ups = {(w['host'], w['component'])
-                       for w in (old or {}).get('wires', ())}
-            new_ups = {(w['host'], w['component'])
-                       for w in body.get('wires', ())}
-            entry = reader_entry(host, name)
-            for up in sorted(new_ups - old_ups):
-                readers = self.paths.spec(*up) + '/readers'
-                if up in new_here or not self.client.exists(
-                        '%s/%s' % (readers, entry)):
-                    batch.add('create', '%s/%s' % (readers, entry), b'',
+            for up, path in added:
+                if path not in existing:
+                    batch.add('create', path, b'',
                               acls.engine_only(self.engine_id))
-            for up in sorted(old_ups - new_ups):
-                stale = '%s/%s' % (self.paths.spec(*up) + '/readers', entry)
-                if self.client.exists(stale):
-                    batch.add('delete', stale)
+            for path in removed:
+                if path in existing:
+                    batch.add('delete', path)
             written.append(name)
         batch.commit()
         return written
 
-    def _grant_read(self, path, reader_id):
+    def _existing(self, paths):
+        """Which of ``paths`` exist, asked in one round trip."""
+        pending = [(p, self.client.exists_async(p)) for p in paths]
+        return {p for p, result in pending if result.get() is not None}
+
+    def _grant_reads(self, grants):
+        """Make each {path: reader ids} readable by those readers: every
+        ACL read in one round trip, the missing grants written in another;
+        a path whose ACL changed meanwhile is tried again."""
         for _ in range(MAX_ATTEMPTS):
-            try:
-                acl, stat = self.client.get_acls(path)
-            except kz_exc.NoNodeError:
-                raise Conflict('%s vanished' % path)
-            if reader_id in acls.readers_of(acl):
+            if not grants:
                 return
-            try:
-                self.client.set_acls(path, list(acl) + [
-                    acls.read_only(reader_id)],
-                    version=stat.aversion)
-                return
-            except kz_exc.BadVersionError:
-                continue
-        raise Conflict('ACL of %s kept changing' % path)
+            read = [(path, readers, self.client.get_acls_async(path))
+                    for path, readers in sorted(grants.items())]
+            writes = []
+            for path, readers, result in read:
+                try:
+                    acl, stat = result.get()
+                except kz_exc.NoNodeError:
+                    raise Conflict('%s vanished' % path)
+                missing = readers - acls.readers_of(acl)
+                if missing:
+                    writes.append((path, readers, self.client.set_acls_async(
+                        path, list(acl) + [acls.read_only(r)
+                                           for r in sorted(missing)],
+                        version=stat.aversion)))
+            grants = {}
+            for path, readers, result in writes:
+                try:
+                    result.get()
+                except kz_exc.BadVersionError:
+                    grants[path] = readers
+        if grants:
+            raise Conflict('ACL of %s kept changing' % sorted(grants)[0])
 
     # -- reverse actions (DELETE, SUSPEND) --------------------------------
 
