@@ -206,8 +206,8 @@ class Registry(object):
                 return self.host_record(host).get('created') or 0
             except kz_exc.NoNodeError:
                 return -1  # removed meanwhile
-        return {agent: (hosts[0] if len(hosts) == 1 else max(
-            hosts, key=created)) for agent, hosts in found.items()}
+        return {agent: (named[0] if len(named) == 1 else max(
+            named, key=created)) for agent, named in found.items()}
 
     def host_acl_id(self, host):
         if host not in self._host_ids:
