@@ -226,11 +226,10 @@ PROFILE_FINDINGS = (
     'through the one kazoo connection of a process whose kazoo thread '
     'waits for the GIL, and the component phase stayed at about one '
     'component a second, bound by registrations that take turns per '
-    'stack while their holder waits for ZooKeeper round trips '
-    '(`Registry._grant_read`). What would help next: fewer ZooKeeper round '
-    'trips per registration (its ACL grants and reader checks are one '
-    'round trip each, in turn) and checks that read the status their '
-    'watch already delivered.',
+    'stack while their holder waits for ZooKeeper round trips (its ACL '
+    'grants, one wire at a time; now asked for together, see above). '
+    'What would help next: checks that read the status their watch '
+    'already delivered.',
     'Handoff: the agent no longer reads its own status between an '
     'upstream\'s publication and the run, and starts the script in its '
     'reconciler thread; a ZooKeeper change wakes only the engine threads '

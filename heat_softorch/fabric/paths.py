@@ -80,3 +80,6 @@ class StackPaths(object):
 
     def outputs(self, host, name):
         return self.spec(host, name) + '/outputs'
+
+    def readers(self, host, name):
+        return self.spec(host, name) + '/readers'

@@ -322,9 +322,9 @@ class Registry(object):
                        for w in body.get('wires', ())}
             entry = reader_entry(host, name)
             entries.append((
-                [(up, '%s/readers/%s' % (self.paths.spec(*up), entry))
+                [(up, '%s/%s' % (self.paths.readers(*up), entry))
                  for up in sorted(new_ups - old_ups)],
-                ['%s/readers/%s' % (self.paths.spec(*up), entry)
+                ['%s/%s' % (self.paths.readers(*up), entry)
                  for up in sorted(old_ups - new_ups)]))
         self._grant_reads(grants)
         existing = self._existing(
@@ -354,7 +354,7 @@ class Registry(object):
                                          {'state': records.PENDING}),
                           acls.host_writable(self.engine_id, host_id,
                                              new_here[(host, name)]))
-                batch.add('create', spec_path + '/readers', b'',
+                batch.add('create', self.paths.readers(host, name), b'',
                           acls.engine_only(self.engine_id))
             else:
                 batch.add('set', spec_path, data, version=stat.version)
@@ -410,7 +410,7 @@ class Registry(object):
         """(host, name) of the components wired to this one's outputs."""
         try:
             entries = self.client.get_children(
-                self.paths.spec(host, name) + '/readers')
+                self.paths.readers(host, name))
         except kz_exc.NoNodeError:
             return []
         return [parse_reader_entry(e) for e in entries]
@@ -464,8 +464,8 @@ class Registry(object):
         entry = reader_entry(host, name)
         for wire in (spec or {}).get('wires', ()):
             try:
-                self.client.delete('%s/readers/%s' % (
-                    self.paths.spec(wire['host'], wire['component']), entry))
+                self.client.delete('%s/%s' % (self.paths.readers(
+                    wire['host'], wire['component']), entry))
             except kz_exc.NoNodeError:
                 pass
         try:

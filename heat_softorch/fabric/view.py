@@ -147,7 +147,7 @@ def read(client, root, stack_id, watch=None, full_specs=False):
             level[h, c, 'outputs'] = client.get_async(paths.outputs(h, c),
                                                       **w)
             level[h, c, 'readers'] = client.get_children_async(
-                paths.spec(h, c) + '/readers')
+                paths.readers(h, c))
     comps = _collect(level)
 
     manifest_components = (manifest or {}).get('components') or {}
