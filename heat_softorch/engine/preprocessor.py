@@ -12,11 +12,14 @@ states them: a value only Heat's resources could supply is not one.
 
 import collections
 import copy
+import dataclasses
 import hashlib
 import json
 import threading
 
 from heat.common import exception
+from heat.common import template_format
+from heat.engine import environment
 from heat.engine import function
 from heat.engine import stk_defn
 from heat.engine import template
@@ -151,10 +154,17 @@ def _plain(snippet):
     return copy.deepcopy(snippet)
 
 
+_UNRESOLVED = object()
+
+
 def _declared(defn, cls, key, context):
     """The inputs or outputs a component declares, empty and odd names
-    included: the checks say what is wrong with them."""
-    return [i for i in _resolved(defn, cls, key, context, [])
+    included: the checks say what is wrong with them. None when they
+    cannot be resolved here."""
+    value = _resolved(defn, cls, key, context, _UNRESOLVED)
+    if value is _UNRESOLVED:
+        return None
+    return [i for i in value
             if isinstance(i, dict) and isinstance(i.get('name'), str)]
 
 
@@ -169,8 +179,9 @@ def _component(name, defn, cls, kinds, context):
     raw = dict(defn._properties or {})
     components = {n for n, k in kinds.items() if k == COMPONENT}
     inputs = [graph.Input(i['name'], bool(i.get('hidden')))
-              for i in _declared(defn, cls, 'inputs', context)]
-    outputs = [o['name'] for o in _declared(defn, cls, 'outputs', context)]
+              for i in _declared(defn, cls, 'inputs', context) or ()]
+    declared_outputs = _declared(defn, cls, 'outputs', context)
+    outputs = [o['name'] for o in declared_outputs or ()]
     wires, values, nested = [], [], []
     input_values = raw.pop('input_values', None)
     if isinstance(input_values, dict):
@@ -200,15 +211,120 @@ def _component(name, defn, cls, kinds, context):
                            reads=reads, nested=nested,
                            agent_given=_plain(agent_snippet),
                            config_actions=_config_actions(defn, cls,
-                                                          context))
+                                                          context),
+                           outputs_known=declared_outputs is not None)
 
 
 def _link(name, defn, cls, context):
     props = {k: _resolved(defn, cls, k, context, d)
-             for k, d in (('from', ''), ('to', ''), ('map', {}))}
+             for k, d in (('from', ''), ('to', ''), ('map', {}),
+                          ('collect', graph.model.COLLECT_LIST))}
     mapping = props['map'] if isinstance(props['map'], dict) else {}
     return graph.Link(name, str(props['from']), str(props['to']),
-                      {str(k): str(v) for k, v in mapping.items()})
+                      {str(k): str(v) for k, v in mapping.items()},
+                      collect=str(props['collect']))
+
+
+# -- groups: resources whose members are stacks of their own ----------------
+
+# How deep the pre-processor follows member templates (a group whose
+# members hold groups...); links reach one level up or down.
+GROUP_DEPTH = 3
+# The properties that make a group's size, by kind; and where its member
+# template is given (None: the resource's own type is the template).
+_SIZE_PROPS = {graph.model.RESOURCE_GROUP: ('count',),
+               graph.model.AUTOSCALING_GROUP: ('desired_capacity',
+                                               'min_size', 'max_size'),
+               graph.model.NESTED: ()}
+_MEMBER_PROP = {graph.model.RESOURCE_GROUP: 'resource_def',
+                graph.model.AUTOSCALING_GROUP: 'resource',
+                graph.model.NESTED: None}
+
+
+def group_kind(cls):
+    """graph.model's kind of a group resource class, or None."""
+    if cls is None:
+        return None
+    from heat.engine.resources.openstack.heat import autoscaling_group
+    from heat.engine.resources.openstack.heat import resource_group
+    from heat.engine.resources import template_resource
+    if issubclass(cls, resource_group.ResourceGroup):
+        return graph.model.RESOURCE_GROUP
+    if issubclass(cls, autoscaling_group.AutoScalingResourceGroup):
+        return graph.model.AUTOSCALING_GROUP
+    if issubclass(cls, template_resource.TemplateResource):
+        return graph.model.NESTED
+    return None
+
+
+def _template_name(env, rtype, name):
+    """The template file of a member resource type, or None."""
+    if not isinstance(rtype, str) or not rtype:
+        return None
+    try:
+        info = env.registry.get_resource_info(
+            rtype, resource_name=name,
+            registry_type=environment.TemplateResourceInfo)
+    except Exception:  # noqa: Heat reports unknown types
+        return None
+    return getattr(info, 'template_name', None)
+
+
+def _raw_resolved(snippet):
+    """A snippet resolved as far as it can be here, functions that cannot
+    left out (a member's parameters: only its group can give some)."""
+    if isinstance(snippet, dict):
+        out = {}
+        for k, v in snippet.items():
+            try:
+                out[k] = function.resolve(v)
+            except Exception:  # noqa: resolved by Heat later
+                continue
+        return {k: v for k, v in out.items() if v is not None}
+    return {}
+
+
+def _group(name, defn, cls, kind, stack_defn, context, depth):
+    raw = dict(defn._properties or {})
+    size_reads = set()
+    for prop in _SIZE_PROPS[kind]:
+        size_reads |= _names(raw.get(prop))
+    prop = _MEMBER_PROP[kind]
+    if prop is None:
+        rtype, params = defn.resource_type, _raw_resolved(raw)
+    else:
+        # Read item by item: a parameter the member template does not
+        # need to be read (a value offline validation lacks) must not
+        # hide the template.
+        member = raw.get(prop)
+        member = member if isinstance(member, dict) else {}
+        try:
+            rtype = function.resolve(member.get('type'))
+        except Exception:  # noqa: Heat reports it
+            rtype = None
+        params = _raw_resolved(member.get('properties'))
+    template_name = _template_name(stack_defn.env, rtype, name)
+    model = None
+    if template_name and depth < GROUP_DEPTH:
+        text = stack_defn.t.files.get(template_name)
+        if text:
+            model = _member_model(text, stack_defn, params, context, depth)
+    return graph.Group(name, kind, template_name or str(rtype or ''),
+                       model, frozenset(size_reads))
+
+
+def _member_model(text, stack_defn, params, context, depth):
+    """The StackModel of a member template, with the parameters its group
+    gives, or None when it cannot be read (Heat says why)."""
+    from heat.engine import template as tmpl_mod
+    try:
+        parsed = template_format.parse(text)
+        env = environment.get_child_environment(stack_defn.env, params)
+        tmpl = tmpl_mod.Template(parsed, files=stack_defn.t.files, env=env)
+        defn = stk_defn.StackDefinition(context, tmpl, None, {})
+        return model_of(defn, depth + 1)
+    except Exception:  # noqa: a template Heat will refuse itself
+        return None
 
 
 def _carriers(defns, classes, kinds, agents):
@@ -249,7 +365,7 @@ def _is_server(cls):
         cls, 'properties_schema', {})
 
 
-def model_of(stack_defn):
+def model_of(stack_defn, depth=0):
     defns = {name: stack_defn.resource_definition(name)
              for name in stack_defn.enabled_rsrc_names()}
     env = stack_defn.env
@@ -257,10 +373,14 @@ def model_of(stack_defn):
     classes = {n: _class(env, n, d.resource_type) for n, d in defns.items()}
     kinds = {n: _kind(c) for n, c in classes.items()}
     agents = frozenset(n for n, k in kinds.items() if k == AGENT)
-    components, links, others = {}, {}, {}
+    components, links, others, groups = {}, {}, {}, {}
     carried = _carriers(defns, classes, kinds, agents)
     for name, defn in defns.items():
         kind = kinds[name]
+        gkind = group_kind(classes[name]) if kind is None else None
+        if gkind is not None:
+            groups[name] = _group(name, defn, classes[name], gkind,
+                                  stack_defn, context, depth)
         if kind == COMPONENT:
             components[name] = _component(name, defn, classes[name], kinds,
                                           context)
@@ -276,8 +396,19 @@ def model_of(stack_defn):
                 reads_components=frozenset(
                     n for n in reads if kinds.get(n) == COMPONENT),
                 type=defn.resource_type or '')
+    # A consumer of a group resolves the group's size when it registers:
+    # it depends in Heat on what the size refers to.
+    for link in links.values():
+        ref = link.source_ref
+        group = groups.get(ref.group) if ref.kind == graph.model.GROUP \
+            else None
+        target = components.get(link.target)
+        if group is not None and target is not None and group.size_reads:
+            components[link.target] = dataclasses.replace(
+                target, reads=target.reads | (group.size_reads - set(
+                    components) - set(links)))
     return graph.StackModel(components=components, links=links,
-                            resources=others, agents=agents)
+                            resources=others, agents=agents, groups=groups)
 
 
 def problems_text(result):

@@ -19,9 +19,11 @@ from heat_softorch.graph.analysis import analyse
 from heat_softorch.graph.analysis import Analysis
 from heat_softorch.graph.analysis import GraphError
 from heat_softorch.graph.model import Component
+from heat_softorch.graph.model import Group
 from heat_softorch.graph.model import Input
 from heat_softorch.graph.model import Link
 from heat_softorch.graph.model import NestedRef
+from heat_softorch.graph.model import Ref
 from heat_softorch.graph.model import Resource
 from heat_softorch.graph.model import StackModel
 from heat_softorch.graph.model import Wire
@@ -29,6 +31,7 @@ from heat_softorch.graph.problems import Problem
 from heat_softorch.graph.update import affected
 
 __all__ = [
-    'Analysis', 'Component', 'GraphError', 'Input', 'Link', 'NestedRef',
-    'Problem', 'Resource', 'StackModel', 'Wire', 'affected', 'analyse',
+    'Analysis', 'Component', 'GraphError', 'Group', 'Input', 'Link',
+    'NestedRef', 'Problem', 'Ref', 'Resource', 'StackModel', 'Wire',
+    'affected', 'analyse',
 ]

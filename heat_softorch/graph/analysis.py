@@ -15,7 +15,9 @@ import networkx as nx
 from heat_softorch.graph import checks
 from heat_softorch.graph import dag as dag_mod
 from heat_softorch.graph import heatgraph
+from heat_softorch.graph import model as model_mod
 from heat_softorch.graph import problems as p
+from heat_softorch.graph import stacks
 
 
 class GraphError(ValueError):
@@ -40,6 +42,9 @@ def analyse(model):
     own, skip = heatgraph.own_agent_reads(model, servers)
     found.extend(own)
     found.extend(heatgraph.cycles(model, graph, servers, skip))
+    found.extend(stacks.group_links(model))
+    found.extend(stacks.member_links(model))
+    found.extend(stacks.group_cycles(model, graph))
     return Analysis(model, graph, p.unique(found), servers, not parts)
 
 
@@ -224,6 +229,54 @@ class Analysis(object):
                 found.append((None, link.source, None))
             for target_input, output in sorted(link.mapping.items()):
                 found.append((target_input, link.source, output))
+        return found
+
+    def remote_wires_into(self, name):
+        """What ``name`` reads from other stacks of the root, by link name:
+        dicts with ``input`` (None for ordering only), ``kind`` (Ref.kind:
+        parent or group), ``group``, ``component``, ``output``,
+        ``collect`` and ``link``."""
+        self._component(name)
+        found = []
+        for link in self._links_into.get(name, ()):
+            ref = link.source_ref
+            if not ref.remote:
+                continue
+            base = {'kind': ref.kind, 'group': ref.group,
+                    'component': ref.component, 'collect': link.collect,
+                    'link': link.name}
+            if not link.mapping:
+                found.append(dict(base, input=None, output=None))
+            for target_input, output in sorted(link.mapping.items()):
+                found.append(dict(base, input=target_input, output=output))
+        return found
+
+    @functools.cached_property
+    def exported(self):
+        """This stack's components that a group's member template reads
+        with ``from: ../<component>``, by name."""
+        found = set()
+        for group in self.model.groups.values():
+            for link in (group.member.links.values() if group.member
+                         else ()):
+                ref = link.source_ref
+                if ref.kind == model_mod.PARENT and \
+                        ref.component in self.model.components:
+                    found.add(ref.component)
+        return frozenset(found)
+
+    @functools.cached_property
+    def consumers(self):
+        """{group: {member component: [(consumer, link name)]}}: what this
+        stack reads from its groups' members."""
+        found = {}
+        for name in sorted(self.model.links):
+            link = self.model.links[name]
+            ref = link.source_ref
+            if ref.kind == model_mod.GROUP and \
+                    link.target in self.model.components:
+                found.setdefault(ref.group, {}).setdefault(
+                    ref.component, []).append((link.target, name))
         return found
 
     @functools.cached_property

@@ -9,6 +9,7 @@ live in ``heatgraph``.
 import difflib
 
 from heat_softorch.graph import dag as dag_mod
+from heat_softorch.graph import model as model_mod
 from heat_softorch.graph import names as names_mod
 from heat_softorch.graph import problems as p
 
@@ -103,20 +104,41 @@ def _undeclared_input(comp, input_name):
 
 
 def links(model):
-    """Checks 2, 3 and 5 for ComponentLinks: ends exist, map is declared."""
+    """Checks 2, 3 and 5 for ComponentLinks: ends exist, map is declared.
+
+    Ends in other stacks (``../db``, ``app_tier/app``) are checked by
+    ``graph.stacks``; here they only have to be written in a form that
+    names one.
+    """
     components = model.components
     for name in sorted(model.links):
         link = model.links[name]
         ends = []
-        for prop, end in (('from', link.source), ('to', link.target)):
-            comp = components.get(end)
+        for prop, end in (('from', link.source_ref), ('to', link.target_ref)):
+            comp = components.get(end.component) if end.kind == \
+                model_mod.LOCAL else None
             ends.append(comp)
-            if comp is None:
+            if end.kind == model_mod.BAD:
+                yield p.Problem(name, (
+                    "ComponentLink '%s': '%s' is '%s', which names no "
+                    "component: write <component> for one of this stack, "
+                    "../<component> for one of the parent stack, or "
+                    "<group>/<component> for one in every member of a group "
+                    "of this stack." % (name, prop, end)))
+            elif end.remote and prop == 'to':
+                yield p.Problem(name, (
+                    "ComponentLink '%s': 'to' names '%s' in another stack; "
+                    "a link belongs to the stack of the component it feeds. "
+                    "Write the link there, with 'from' reading across "
+                    "stacks (from: ../<component> in a member template, "
+                    "from: <group>/<component> in its parent)."
+                    % (name, end)))
+            elif end.kind == model_mod.LOCAL and comp is None:
                 yield p.Problem(name, (
                     "ComponentLink '%s': '%s' names '%s', which is not an "
                     "%s in this stack. %s"
                     % (name, prop, end, COMPONENT_TYPE,
-                       p.suggestion(end, components,
+                       p.suggestion(str(end), components,
                                     'Name a component of this stack.'))))
         source, target = ends
         for target_input, source_output in sorted(link.mapping.items()):
@@ -138,6 +160,18 @@ def links(model):
                        p.suggestion(source_output, source.outputs,
                                     "Declare it in the outputs of '%s'."
                                     % source.name))))
+        if link.collect not in model_mod.COLLECTS:
+            yield p.Problem(name, (
+                "ComponentLink '%s': collect is '%s'; write list (a JSON "
+                "list ordered by member name) or map (by member name)."
+                % (name, link.collect)))
+        elif link.collect != model_mod.COLLECT_LIST and \
+                link.source_ref.kind != model_mod.GROUP:
+            yield p.Problem(name, (
+                "ComponentLink '%s': collect: %s gathers the members of a "
+                "group, but 'from' names '%s', one component; remove "
+                "collect or read <group>/<component>."
+                % (name, link.collect, link.source)))
 
 
 def input_sources(model):
