@@ -47,10 +47,12 @@ def heat_engines(zk_endpoint, request):
             run_dir = os.path.join(RUN, 'heat-' + engine)
             subprocess.run(['rm', '-rf', run_dir])
             os.makedirs(run_dir)
-            if engine == 'convergence':
-                db = request.getfixturevalue('mariadb_url')
-            else:
-                db = 'sqlite:///%s/heat.sqlite' % run_dir
+            # Both on MariaDB: under the legacy engine too, nested stacks
+            # (groups) write concurrently, which SQLite refuses ("database
+            # is locked").
+            db = request.getfixturevalue('mariadb_url')
+            if engine != 'convergence':
+                db = db.replace('/heat?', '/heat_legacy?')
             _HEATS[engine] = heatenv.Heat(run_dir, zk_endpoint,
                                           engine == 'convergence', db)
         return _HEATS[engine]

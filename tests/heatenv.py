@@ -1,6 +1,6 @@
 """Heat's real engine with the plugin, for tests: API, engine and worker in
-one process (tools/heat_allinone.py), under the convergence engine (with a
-private MariaDB) or the legacy engine (SQLite), driven through
+one process (tools/heat_allinone.py), under the convergence engine or the
+legacy engine (each with a database of a private MariaDB), driven through
 python-heatclient. LocalServer agents run from the agent-only venv."""
 
 import json

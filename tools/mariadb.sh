@@ -2,7 +2,9 @@
 # A private MariaDB (Debian's `mariadb-server`) on loopback, no systemd.
 #
 #   tools/mariadb.sh start DIR [PORT]   start; PORT 0 or absent picks a free one.
-#                                       Creates database `heat` and its user.
+#                                       Creates databases `heat` and
+#                                       `heat_legacy` (the tests' legacy
+#                                       engine) and their user.
 #                                       Prints "127.0.0.1:PORT"; DIR/endpoint
 #                                       holds it and DIR/url the SQLAlchemy URL.
 #   tools/mariadb.sh stop DIR           stop what `start DIR` started
@@ -73,9 +75,11 @@ start() {
         echo "MariaDB not ready after 30 s:" >&2; tail -20 "$dir/error.log" >&2; stop; exit 1; }
     mariadb --no-defaults -S "$sock" -uroot -e "
         CREATE DATABASE IF NOT EXISTS heat CHARACTER SET utf8mb4;
+        CREATE DATABASE IF NOT EXISTS heat_legacy CHARACTER SET utf8mb4;
         CREATE USER IF NOT EXISTS '$user'@'127.0.0.1' IDENTIFIED BY '$password';
         ALTER USER '$user'@'127.0.0.1' IDENTIFIED BY '$password';
-        GRANT ALL ON heat.* TO '$user'@'127.0.0.1';"
+        GRANT ALL ON heat.* TO '$user'@'127.0.0.1';
+        GRANT ALL ON heat_legacy.* TO '$user'@'127.0.0.1';"
     echo "127.0.0.1:$port" > "$dir/endpoint"
     echo "mysql+pymysql://$user:$password@127.0.0.1:$port/heat?charset=utf8mb4" > "$dir/url"
     echo "127.0.0.1:$port"

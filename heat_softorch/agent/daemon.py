@@ -79,8 +79,11 @@ class Agent(object):
         self.side = None
         self.fence = None
         self.slots = {}
-        self.publications = {}        # upstream outputs path -> record
-        self.watchers = {}            # upstream outputs path -> {names}
+        self.publications = {}        # watched data path -> record
+        self.watchers = {}            # watched data path -> {names}
+        self.kinds = {}               # watched data path -> record kind
+        self.children = {}            # watched member list -> [children]
+        self.child_watchers = {}      # watched member list -> {names}
         self.queue = queue.Queue()
         self.dirty = set()
         self.lock = threading.RLock()
@@ -108,7 +111,8 @@ class Agent(object):
                                       self.conf.host)
         self.publisher = publish.Publisher(
             self.side, self.local, self.conf.host, self.session,
-            fence=lambda: self.fence, remember=self._remember)
+            fence=lambda: self.fence, remember=self._remember,
+            stack=self.conf.stack_id)
         try:
             self.client.get(self.paths.components(self.conf.host))
         except (kz_exc.NoNodeError, kz_exc.NoAuthError):
@@ -232,12 +236,16 @@ class Agent(object):
         with self.lock:
             self._store_spec(self.slots[name], data)
 
-    def _watch_upstream(self, path, name):
+    def _watch_upstream(self, path, name, kind='publication'):
+        """Watch a node another component's run depends on: an upstream's
+        publication, another stack's export record, a group member's
+        record. Its decoded record is kept in ``publications``."""
         with self.lock:
             if path in self.watchers:
                 self.watchers[path].add(name)
                 return
             self.watchers[path] = {name}
+            self.kinds[path] = kind
 
         # ``*_`` takes the event kazoo passes to a function that accepts
         # it; it calls one that does not twice, the first raising TypeError.
@@ -260,9 +268,42 @@ class Agent(object):
                 self.watchers.pop(path, None)
             threading.Timer(1.0, self.enqueue, (name,)).start()
 
+    def _watch_children(self, path, name):
+        """Watch a group's member list for ``name``; the children are kept
+        in ``children``. A list not there yet, or not yet readable, is
+        looked at again in a second."""
+        with self.lock:
+            if path in self.child_watchers:
+                self.child_watchers[path].add(name)
+                return
+            self.child_watchers[path] = {name}
+
+        def on_children(children):
+            with self.lock:
+                names = self.child_watchers.get(path)
+                if not names:
+                    self.child_watchers.pop(path, None)
+                    self.children.pop(path, None)
+                    return False
+                self.children[path] = sorted(children)
+                names = list(names)
+            for n in names:
+                self.enqueue(n)
+        try:
+            self.client.ChildrenWatch(path, on_children)
+            if not self.client.exists(path):
+                raise kz_exc.NoNodeError(path)
+        except (kz_exc.NoAuthError, kz_exc.NoNodeError) as exc:
+            LOG.warning('cannot list %s yet (%s); retrying', path,
+                        type(exc).__name__)
+            with self.lock:
+                self.child_watchers.pop(path, None)
+            threading.Timer(1.0, self.enqueue, (name,)).start()
+
     def _decode_pub(self, path, data):
         try:
-            return records.decode(data, path, 'publication')
+            return records.decode(data, path, self.kinds.get(
+                path, 'publication'))
         except records.RecordError as exc:
             LOG.error('%s', exc)
             return None
@@ -325,26 +366,87 @@ class Agent(object):
                 # A kept result is dropped only if ZooKeeper itself shows
                 # it, never on the word of a write that may have failed.
                 status = slot.status = self.side.read_status(name) or {}
-            upstreams = []
+            upstreams, groups = [], []
             if spec is not None and spec['action'] in decide.FORWARD:
-                upstreams = self._upstreams(slot, spec)
+                upstreams, groups = self._upstreams(slot, spec)
             decision = decide.decide(spec, upstreams, local, status,
-                                     self.session)
+                                     self.session, groups)
             if not self._carry_out(slot, spec, status, decision):
                 return
         LOG.error('%s: no settled decision after %d tries', name,
                   MAX_DECISIONS)
 
     def _upstreams(self, slot, spec):
+        """([(wire, publication)], [(group wire, [(member, publication)])])
+        of what ``spec`` reads, each node watched for ``slot``: wires in
+        this stack, wires to another stack's component (through its
+        export record, which names the host it publishes on) and group
+        wires (the member list, each member's record and publication)."""
         wired = [(w, self.paths.outputs(w['host'], w['component']))
                  for w in spec.get('wires', ())]
+        used = {p for _, p in wired}
+        remote = []
+        for wire in spec.get('remote', ()):
+            used.add(wire['export'])
+            export = self._read_watched(wire['export'], slot, 'export')
+            host = (export or {}).get('host')
+            path = None
+            if host:
+                path = zpaths.StackPaths(self.paths.root, wire[
+                    'stack']).outputs(host, wire['component'])
+                used.add(path)
+                self._read_watched(path, slot)
+            remote.append((dict(wire, host=host), path))
+        groups = []
+        for gwire in spec.get('groups', ()):
+            listing = gwire['members']
+            with self.lock:
+                known = slot.name in self.child_watchers.get(listing, ())
+            if not known:
+                self._watch_children(listing, slot.name)
+            with self.lock:
+                children = list(self.children.get(listing) or ())
+            found = []
+            for child in children:
+                rec_path = '%s/%s' % (listing, child)
+                used.add(rec_path)
+                rec = self._read_watched(rec_path, slot, 'member')
+                pub = None
+                if rec and rec.get('stack') and rec.get('host'):
+                    out = zpaths.StackPaths(self.paths.root, rec[
+                        'stack']).outputs(rec['host'], rec['component'])
+                    used.add(out)
+                    pub = self._read_watched(out, slot)
+                found.append((rec, pub))
+            groups.append((gwire, found))
         for wire, path in wired:
             if path not in self.watchers or slot.name not in \
                     self.watchers[path]:
                 self._watch_upstream(path, slot.name)
-        slot.upstreams = {p for _, p in wired}
+        self._unwatch(slot, slot.upstreams - used)
+        slot.upstreams = used
         with self.lock:
-            return [(w, self.publications.get(p)) for w, p in wired]
+            upstreams = [(w, self.publications.get(p)) for w, p in wired]
+            upstreams += [(w, self.publications.get(p) if p else None)
+                          for w, p in remote]
+        return upstreams, groups
+
+    def _read_watched(self, path, slot, kind='publication'):
+        """The record at ``path``, watched for ``slot`` from now on."""
+        if path not in self.watchers or slot.name not in \
+                self.watchers[path]:
+            self._watch_upstream(path, slot.name, kind)
+        with self.lock:
+            return self.publications.get(path)
+
+    def _unwatch(self, slot, paths):
+        """``slot`` no longer reads ``paths`` (a member that left): each
+        watch ends at its node's next event once nobody reads it."""
+        with self.lock:
+            for path in paths:
+                names = self.watchers.get(path)
+                if names:
+                    names.discard(slot.name)
 
     def _carry_out(self, slot, spec, status, decision):
         """Act on a decision; True to decide again on what it left."""
@@ -380,14 +482,20 @@ class Agent(object):
                       values={})
         elif kind == decide.CONFIRM:
             # deploy_stdout and friends describe the last run: keep them.
+            extra = {k: status.get(k) for k in ('exit_code', 'stdout',
+                                                'stderr')}
+            if decision.used:
+                # The same values, maybe from other members (one
+                # replaced by its twin): what the config now relies on.
+                extra.update(decision.used, last_ok=dict(
+                    status.get('last_ok') or {}, **decision.used))
             out.write(name, spec, status, records.COMPLETE, confirmed=True,
                       action=decision.action, run_key=decision.run_key,
-                      values=publish.PREVIOUS, **{
-                          k: status.get(k) for k in (
-                              'exit_code', 'stdout', 'stderr')})
+                      values=publish.PREVIOUS, **extra)
         elif kind == decide.RUN:
             self._start_run(slot, spec, status, decision.action,
-                            decision.inputs, decision.run_key)
+                            decision.inputs, decision.run_key,
+                            decision.used)
         else:
             raise ValueError('unknown decision %r' % (decision,))
         return False
@@ -415,7 +523,8 @@ class Agent(object):
 
     # -- runs ------------------------------------------------------------
 
-    def _start_run(self, slot, spec, status, kind, inputs, key):
+    def _start_run(self, slot, spec, status, kind, inputs, key,
+                   used=None):
         config = (spec.get('configs') or {}).get(kind)
         waiting_since = status.get('waiting_since') if status.get(
             'epoch') == spec['epoch'] else None
@@ -425,7 +534,7 @@ class Agent(object):
             # Nothing to run for this action: what it had stands.
             try:
                 self._finish(slot, spec, status, kind, inputs, key, None,
-                             waiting_since, records.now())
+                             waiting_since, records.now(), used)
             finally:
                 with self.lock:
                     slot.running = None
@@ -450,10 +559,11 @@ class Agent(object):
         except Exception as exc:  # noqa: reported as the run's failure
             failed = hooks.Result(None, error='cannot start: %s' % exc)
         self.pool.submit(self._run, slot, spec, status, kind, inputs, key,
-                         run, self.fence, waiting_since, started, failed)
+                         run, self.fence, waiting_since, started, failed,
+                         used)
 
     def _run(self, slot, spec, status, kind, inputs, key, run, fence,
-             waiting_since, started, failed):
+             waiting_since, started, failed, used=None):
         published = False
         try:
             if failed is None:
@@ -472,7 +582,8 @@ class Agent(object):
                         slot.name, spec, status, records.RUNNING,
                         publish=False, action=kind, started=started,
                         waiting_since=waiting_since or started,
-                        pid=run.pgid, fence=fence, run_key=key, wait=False))
+                        pid=run.pgid, fence=fence, run_key=key, wait=False,
+                        **(used or {})))
                 result = run.wait()
                 announced.cancel()
                 with self.lock:
@@ -482,7 +593,8 @@ class Agent(object):
             if self.stopping.is_set():
                 return
             published = self._finish(slot, spec, status, kind, inputs, key,
-                                     result, waiting_since, started)
+                                     result, waiting_since, started,
+                                     used)
             if announced and announced.pending:
                 # Sent before the result, so settled by now; its outcome
                 # no longer matters once the result is written or kept.
@@ -502,13 +614,14 @@ class Agent(object):
                 self.enqueue(slot.name)
 
     def _finish(self, slot, spec, status, kind, inputs, key, result,
-                waiting_since, started):
+                waiting_since, started, used=None):
         """Publish a run's outcome (``result`` None: the action has no
         config); True once ZooKeeper has it."""
         name = slot.name
         finished = records.now()
         fields = dict(action=kind, started=started, finished=finished,
                       waiting_since=waiting_since or started, run_key=key)
+        fields.update(used or {})
         if result is None:
             ok, values = True, {} if kind == 'CREATE' else publish.PREVIOUS
             fields.update(exit_code=None, reason='no %s config' % kind)
@@ -538,6 +651,7 @@ class Agent(object):
                 last_ok = {'run_key': key, 'action': kind,
                            'generation': spec['generation'],
                            'digest': spec['digest'], 'finished': finished}
+                last_ok.update(used or {})
             else:
                 last_ok = status.get('last_ok')
             LOG.info('%s: %s complete in %.3f s', name, kind,

@@ -1,8 +1,11 @@
 """What the agent does next for one of its components: a pure function.
 
-``decide(spec, upstreams, local, status, session)`` looks at the spec the
-engine registered (None once the component is removed), the publications
-of the components it reads (``[(wire, publication or None)]``), this
+``decide(spec, upstreams, local, status, session, groups)`` looks at the
+spec the engine registered (None once the component is removed), the
+publications of the components it reads (``[(wire, publication or
+None)]``; a wire to another stack's component carries that stack and the
+epoch of it to wait for), the members of the groups it reads (``[(group
+wire, [(member record, publication or None)])]``), this
 component's record on the VM (see localstate), its status in ZooKeeper and
 the identity of this agent process, and returns a :class:`Decision`. The
 daemon gathers those, never asks about a component it is running itself,
@@ -29,6 +32,26 @@ and carries the decision out. The rules, first match wins:
    DEPLOY with the run_key of the last success and no failed or interrupted
    attempt since: CONFIRM without running; otherwise RUN UPDATE, or CREATE
    if it never succeeded. RESUME always runs.
+   A group read (``from: <group>/<component>``) is a list (or map) of
+   every member's output, ordered by member name, LEAVING members left
+   out. Until the component first settles in an epoch it also waits for
+   the members of that Heat operation: at least ``expect`` of them (the
+   group's size as Heat resolved it), each having read this operation's
+   publications of the parent (below). Once settled it follows
+   membership: a member that joins or leaves without any Heat operation
+   here (a scaling policy's signal) re-runs it in the same epoch, while
+   one that joins or leaves in a newer operation of this stack waits for
+   that operation to update this component. The members a settled run
+   used are recorded (``members``, also in ``last_ok``): a leaving
+   member's DELETE config waits until its consumers no longer use it.
+   A wire to the parent stack (``from: ../db``) reads db's latest
+   publication, or the next one when the engine found db registered in
+   the parent's operation and not yet published; the epochs of what it
+   read are recorded (``remote``, in the publication too). The parent's
+   db waits for its readers to settle on its new publication, and a
+   group's consumer, in its first settle of an operation, for members
+   that read the parent's publications of that operation: a member
+   never waits for a Heat action of its parent.
 5. **Reverse actions** (DELETE, SUSPEND) go against the DAG: settled in the
    epoch: NOTHING; until the engine arms them (everything downstream done):
    WAIT; never deployed: NEVER_RAN (complete, nothing to undo); otherwise
@@ -41,6 +64,7 @@ only when what it says changes.
 import dataclasses
 import hashlib
 import json
+import re
 import typing
 
 from heat_softorch.fabric import records
@@ -72,6 +96,10 @@ class Decision(object):
     root_cause: typing.Optional[dict] = None  # UPSTREAM_FAILED
     waiting_on: typing.Optional[list] = None  # WAIT
     waiting_for: typing.Optional[str] = None  # WAIT: upstream, downstream
+    # RUN, CONFIRM: what it read across stacks, recorded in its status
+    # (and publication): {'members': {group/component: [member hosts]},
+    # 'remote': {stack/component: publication epoch}}; None for neither.
+    used: typing.Optional[dict] = None
     since: typing.Optional[float] = None  # WAIT: waiting since, if already
     run: typing.Optional[dict] = None     # INTERRUPTED: the run's record
     kill: typing.Optional[int] = None     # INTERRUPTED: its process group
@@ -93,7 +121,7 @@ def settled(spec, status, key=None):
             (key is None or status.get('run_key') == key))
 
 
-def decide(spec, upstreams, local, status, session):
+def decide(spec, upstreams, local, status, session, groups=()):
     if spec is None:
         return Decision(FORGET)
     result = local.get('result')
@@ -105,7 +133,7 @@ def decide(spec, upstreams, local, status, session):
     if interrupted:
         return _report(interrupted, local, session)
     if spec['action'] in FORWARD:
-        return _forward(spec, upstreams, status)
+        return _forward(spec, upstreams, status, groups)
     if settled(spec, status):
         return Decision(NOTHING)
     return _reverse(spec, local, status)
@@ -145,19 +173,45 @@ def _report(run, local, session):
         % what))
 
 
-def _forward(spec, upstreams, status):
+def _forward(spec, upstreams, status, groups=()):
     epoch = spec['epoch']
-    waiting, failed, values = [], None, {}
+    waiting, failed, values, remote = [], None, {}, {}
     for wire, pub in upstreams:
-        if not pub or pub.get('epoch') != epoch:
+        if 'stack' in wire:
+            # Another stack's component: its latest publication, or one
+            # finished after ``after`` (the engine found it registered in
+            # its stack's operation, and not yet published in it).
+            stale = not pub or pub.get('state') not in \
+                records.DONE_STATES or pub.get('request') not in FORWARD \
+                or (wire.get('after') is not None and (
+                    pub.get('finished') or 0) <= wire['after'])
+        else:
+            stale = not pub or pub.get('epoch') != epoch
+        if stale:
             waiting.append(wire)
         elif pub.get('state') in (records.FAILED, records.ABANDONED):
             failed = failed or (wire, pub)
         elif pub.get('state') != records.COMPLETE:
             waiting.append(wire)
-        elif wire.get('input'):
-            values[wire['input']] = (pub.get('values') or {}).get(
-                wire['output'])
+        else:
+            if 'stack' in wire:
+                remote['%s/%s' % (wire['stack'], wire['component'])] = \
+                    pub.get('epoch')
+            if wire.get('input'):
+                values[wire['input']] = (pub.get('values') or {}).get(
+                    wire['output'])
+    members = {}
+    following = status.get('settled_in') == epoch
+    for gwire, found in groups:
+        read = GroupRead(spec, gwire, found, following)
+        if read.failed:
+            failed = failed or read.failed
+        elif read.waiting:
+            waiting.append(read.waiting)
+        else:
+            members[read.key] = read.hosts
+            if gwire.get('input'):
+                values[gwire['input']] = read.value
     if failed:
         wire, pub = failed
         root = pub.get('root_cause') or {'host': wire['host'],
@@ -171,17 +225,132 @@ def _forward(spec, upstreams, status):
         return _wait(spec, status, waiting, 'upstream')
     inputs = dict(spec.get('values') or {}, **values)
     key = run_key(spec, inputs)
-    if settled(spec, status, key):
+    used = {}
+    if groups:
+        used['members'] = members
+    if spec.get('remote'):
+        used['remote'] = remote
+    if settled(spec, status, key) and all(
+            status.get(k) == v for k, v in used.items()):
         return Decision(NOTHING)
+    used = used or None
     if spec['action'] != records.DEPLOY:
-        return Decision(RUN, action='RESUME', inputs=inputs, run_key=key)
+        return Decision(RUN, action='RESUME', inputs=inputs, run_key=key,
+                        used=used)
     last = status.get('last_ok') or {}
     # A failed or interrupted attempt since the last success may have left
     # the VM half-changed: run again, even to go back.
     if last.get('run_key') == key and not status.get('dirty'):
-        return Decision(CONFIRM, action=last.get('action'), run_key=key)
+        return Decision(CONFIRM, action=last.get('action'), run_key=key,
+                        used=used)
     return Decision(RUN, action='UPDATE' if last else 'CREATE',
-                    inputs=inputs, run_key=key)
+                    inputs=inputs, run_key=key, used=used)
+
+
+def _newer_operation(spec, found):
+    """Names of members that joined or left in a Heat operation of the
+    parent stack newer than this component's registration: that
+    operation will update this component too, which then settles once,
+    on all of it. Joins and leaves with the parent at rest (a scaling
+    policy's signal) are not: they are followed at once."""
+    since = spec.get('registered') or 0
+    newer = []
+    for rec, _ in found:
+        if not rec:
+            continue
+        joined = rec.get('parent_busy') and rec.get('parent_epoch') != \
+            spec['epoch'] and (rec.get('registered') or 0) > since
+        left = rec.get('state') == records.LEAVING and rec.get(
+            'left_in') and rec.get('left_in') != spec['epoch'] and (
+                rec.get('leaving') or 0) > since
+        if joined or left:
+            newer.append(str(rec.get('member')))
+    return sorted(newer)
+
+
+def member_order(record):
+    """Members by name, numbers as numbers ('2' before '10'), then by
+    when they joined (a replacement may share its predecessor's name)."""
+    name = str(record.get('member') or '')
+    parts = re.split(r'(\d+)', name)
+    return ([(0, int(x), '') if x.isdigit() else (1, 0, x)
+             for x in parts if x], record.get('joined') or 0,
+            record.get('host') or '')
+
+
+class GroupRead(object):
+    """What a group wire reads from the members found: ``failed`` ((wire,
+    publication) of a failed member), or ``waiting`` (a waiting_on
+    entry), or ``value`` with ``hosts``, the members it is made of.
+
+    ``following``: the component has settled in this epoch already, so
+    it follows membership and waits for no Heat operation's members.
+    """
+
+    def __init__(self, spec, gwire, found, following):
+        self.key = '%s/%s' % (gwire['group'], gwire['component'])
+        self.failed = self.waiting = self.value = None
+        self.hosts = []
+        active = sorted(((rec, pub) for rec, pub in found
+                         if rec and rec.get('state') != records.LEAVING),
+                        key=lambda m: member_order(m[0]))
+        not_ready = []
+        for rec, pub in active:
+            if pub and pub.get('state') in (records.FAILED,
+                                            records.ABANDONED) and \
+                    pub.get('epoch') == rec.get('epoch'):
+                wire = {'host': rec.get('host'),
+                        'component': '%s (member %s of %s)' % (
+                            rec.get('component'), rec.get('member'),
+                            gwire['group'])}
+                self.failed = (wire, dict(pub, root_cause=pub.get(
+                    'root_cause') or {'host': rec.get('host'),
+                                      'component': rec.get('component'),
+                                      'stack': rec.get('stack')}))
+                return
+            if not pub or pub.get('epoch') != rec.get('epoch') or \
+                    pub.get('state') != records.COMPLETE or \
+                    pub.get('request') not in FORWARD:
+                not_ready.append(rec)
+            elif not following and spec['action'] == records.DEPLOY and \
+                    any(e != spec['epoch'] for e in (
+                        pub.get('remote') or {}).values()):
+                # It ran on what its parent published before this
+                # operation; it follows the parent's new publication.
+                not_ready.append(rec)
+        gate = ''
+        if following and spec['action'] == records.DEPLOY:
+            newer = _newer_operation(spec, found)
+            if newer:
+                gate = ('members %s changed in a newer operation of the '
+                        'parent stack; waiting for it to update this '
+                        'component' % ', '.join(newer))
+        elif spec['action'] == records.DEPLOY:
+            # The group's size as Heat resolved it for this operation:
+            # members still to join. Members still to leave are not
+            # waited for: each leaving member holds an engine thread
+            # until its consumers let it go, and the consumers follow
+            # each one as it leaves.
+            expect = gwire.get('expect') or 0
+            if len(active) < expect:
+                gate = '%d of %d members' % (len(active), expect)
+        if not_ready or gate:
+            self.waiting = {
+                'component': self.key, 'output': gwire.get('output'),
+                'host': None, 'server': None, 'group': gwire['group'],
+                'members': gate or '%d of %d members ready' % (
+                    len(active) - len(not_ready), len(active)),
+                'not_ready': sorted(str(r.get('member')) for r in not_ready)}
+            return
+        self.hosts = [rec.get('host') for rec, _ in active]
+        out = gwire.get('output')
+        pairs = [(str(rec.get('member')),
+                  (pub.get('values') or {}).get(out) if out else None)
+                 for rec, pub in active]
+        if gwire.get('collect') == 'map':
+            self.value = dict(pairs)
+        else:
+            self.value = [v for _, v in pairs]
 
 
 def _reverse(spec, local, status):
@@ -198,10 +367,18 @@ def _reverse(spec, local, status):
     return Decision(RUN, action=kind, inputs=inputs, run_key=last['run_key'])
 
 
+def _waiting_entry(w):
+    if 'group' in w:
+        return dict(w)  # GroupRead made it
+    entry = {'component': w['component'], 'output': w.get('output'),
+             'host': w['host'], 'server': w.get('server')}
+    if 'stack' in w:
+        entry['component'] = '../' + w['component']
+    return entry
+
+
 def _wait(spec, status, wires, on):
-    waiting_on = [{'component': w['component'], 'output': w.get('output'),
-                   'host': w['host'], 'server': w.get('server')}
-                  for w in wires]
+    waiting_on = [_waiting_entry(w) for w in wires]
     waiting = (status.get('state') == records.WAITING and
                status.get('epoch') == spec['epoch'])
     if waiting and status.get('request') == spec['action'] and \

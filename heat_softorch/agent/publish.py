@@ -38,11 +38,14 @@ PREVIOUS = object()
 
 class Publisher(object):
 
-    def __init__(self, side, local, host, session, fence, remember):
+    def __init__(self, side, local, host, session, fence, remember,
+                 stack=None):
         self.side = side
         self.local = local
         self.host = host
         self.session = session
+        # Named in root causes: a component of another stack may read it.
+        self.stack = stack
         self._fence = fence          # () -> the lock node held now, or None
         self._remember = remember    # (name, status): what was last written
 
@@ -59,12 +62,18 @@ class Publisher(object):
             'session': self.session,
             'last_ok': previous.get('last_ok'),
             'dirty': previous.get('dirty', False),
+            # The last epoch it settled in: from then on in that epoch it
+            # follows a group's membership (decide.GroupRead).
+            'settled_in': previous.get('settled_in'),
         }
+        if spec.get('member'):
+            status['member'] = spec['member']
         if previous.get('epoch') == spec['epoch'] and \
                 previous.get('waiting_since'):
             status['waiting_since'] = previous['waiting_since']
         status.update(fields, root_cause=root_cause)
         if state in records.DONE_STATES:
+            status['settled_in'] = spec['epoch']
             status.setdefault('finished', records.now())
             status.setdefault('waiting_since', status['finished'])
         if not publish:
@@ -75,8 +84,15 @@ class Publisher(object):
             'values': None if values is PREVIOUS else values or {},
             'finished': status.get('finished'),
             'root_cause': root_cause or (
-                {'host': self.host, 'component': name}
-                if state == records.FAILED else None)}
+                self.root_cause(name) if state == records.FAILED else None),
+            # What it read of other stacks: their readers look.
+            **({'remote': fields['remote']} if 'remote' in fields else {})}
+
+    def root_cause(self, name):
+        cause = {'host': self.host, 'component': name}
+        if self.stack:
+            cause['stack'] = self.stack
+        return cause
 
     def write(self, name, spec, previous, state, fence=None, wait=True,
               **fields):

@@ -18,6 +18,7 @@ from heat_softorch.fabric import acls
 from heat_softorch.fabric import changes
 from heat_softorch.fabric import connection
 from heat_softorch.fabric import ensemble
+from heat_softorch.fabric import family
 from heat_softorch.fabric import paths as zpaths
 from heat_softorch.fabric import progress
 from heat_softorch.fabric import registry
@@ -111,6 +112,16 @@ class Fabric(object):
             self.client, self.paths, self.registry,
             grace_period=conf.agent_grace_period,
             boot_timeout=conf.agent_boot_timeout)
+        self.exports = family.Exports(self.client, self.paths,
+                                      self.engine_id)
+        self.roster = family.Roster(self.client, self.paths, self.engine_id)
+
+    def of(self, stack_id):
+        """The Fabric of another stack of the same root (links across
+        stacks): the same connection, that stack's zNodes."""
+        if stack_id == self.paths.stack_id:
+            return self
+        return Fabric(stack_id)
 
 
 class SoftOrchClientPlugin(client_plugin.ClientPlugin):

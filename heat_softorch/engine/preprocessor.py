@@ -412,7 +412,10 @@ def model_of(stack_defn, depth=0):
 
 
 def problems_text(result):
+    """The sentence Heat shows for an Analysis's problems (or a list of
+    Problems)."""
+    problems = getattr(result, 'problems', result)
     lines = ['%d problem%s with the software components:' % (
-        len(result.problems), '' if len(result.problems) == 1 else 's')]
-    lines += ['- %s' % p.message for p in result.problems]
+        len(problems), '' if len(problems) == 1 else 's')]
+    lines += ['- %s' % p.message for p in problems]
     return '\n'.join(lines)

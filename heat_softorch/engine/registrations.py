@@ -29,14 +29,16 @@ _lock = threading.Lock()
 
 class Registered(object):
     """One stack epoch: the hosts of the components registered in it, the
-    agents' hosts read from ZooKeeper, and whether its manifest is
-    written."""
+    agents' hosts read from ZooKeeper, whether its manifest is written,
+    and (a stack with groups) which of its components other stacks read,
+    as ZooKeeper listed them."""
 
     def __init__(self):
         self.turn = threading.Lock()
         self.hosts = {}
         self.agents = {}
         self.manifest = False
+        self.exports = None
 
 
 @contextlib.contextmanager

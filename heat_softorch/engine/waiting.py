@@ -45,8 +45,16 @@ def epoch_of(stack):
     settles in this epoch, and agents tell operations apart by it."""
     if stack.convergence and stack.current_traversal:
         return stack.current_traversal
-    when = stack.updated_time or stack.created_time
-    return '%s-%s' % (stack.action, when.isoformat() if when else '')
+    return legacy_epoch(stack.action, stack.updated_time or
+                        stack.created_time)
+
+
+def legacy_epoch(action, when):
+    """The legacy engine's epoch: the operation and when it started, to
+    the second: MariaDB keeps no fraction, and a member stack computes
+    its parent's epoch from the parent's row (engine/family.py)."""
+    return '%s-%s' % (action, when.replace(microsecond=0).isoformat()
+                      if when else '')
 
 
 def until(fabric, stack, watched, check):

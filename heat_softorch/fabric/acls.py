@@ -93,5 +93,11 @@ def readers_of(acl_list):
     return {a.id.id for a in acl_list if a.perms == security.Permissions.READ}
 
 
+def without_readers(acl_list, ids):
+    """``acl_list`` less the read-only entries of ``ids``."""
+    return [a for a in acl_list if not (
+        a.perms == security.Permissions.READ and a.id.id in ids)]
+
+
 def fingerprint(text):
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -16,10 +16,28 @@
     hosts/<h>/components/<c>/status    what the agent did     h: rw
     hosts/<h>/components/<c>/outputs   its publication        h: rw; readers: r
     hosts/<h>/components/<c>/readers   who is wired to it     -
+    exports/<c>                        where <c> publishes    readers: r
+    exports/<c>/readers/<r>            who reads <c> from     -
+                                       another stack
+    groups/<g>/<c>/members             the members of group   consumers: r
+                                       <g> holding <c>
+    groups/<g>/<c>/members/<h>         one member (its        consumers: r
+                                       component's host h)
+    groups/<g>/<c>/readers/<r>         who reads <g>/<c>      -
 
 Enrollment (fabric/enrollment.py): the enroll token only creates claims;
 the first claim's grant carries the password, readable by that claimant's
 own secret.
+
+Across stacks (fabric/family.py): a member template's ``from: ../<c>``
+reads component <c> of the parent stack through ``exports/<c>`` of the
+parent's subtree, which says on which host <c> publishes; a parent's
+``from: <g>/<c>`` reads the members the engine lists under
+``groups/<g>/<c>/members``, each keyed by the host of the member's
+component (one per member incarnation: a replaced member is a new one).
+Only the engine writes these nodes; a reader host is granted read on
+exactly the nodes and publications it is wired to, and loses it when the
+wire goes.
 
 A component lives under the host that runs it: moving it to another agent
 makes Heat replace it, and the replacement gets a path of its own while the
@@ -95,3 +113,31 @@ class StackPaths(object):
 
     def readers(self, host, name):
         return self.spec(host, name) + '/readers'
+
+    # -- across stacks --------------------------------------------------
+
+    @property
+    def exports(self):
+        return self.stack + '/exports'
+
+    def export(self, name):
+        return '%s/%s' % (self.exports, segment(name))
+
+    def export_readers(self, name):
+        return self.export(name) + '/readers'
+
+    @property
+    def groups(self):
+        return self.stack + '/groups'
+
+    def group(self, group, name):
+        return '%s/%s/%s' % (self.groups, segment(group), segment(name))
+
+    def members(self, group, name):
+        return self.group(group, name) + '/members'
+
+    def member(self, group, name, host):
+        return '%s/%s' % (self.members(group, name), segment(host))
+
+    def group_readers(self, group, name):
+        return self.group(group, name) + '/readers'

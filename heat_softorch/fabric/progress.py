@@ -14,6 +14,7 @@ import collections
 from kazoo import exceptions as kz_exc
 
 from heat_softorch.fabric import enrollment
+from heat_softorch.fabric import paths as zpaths
 from heat_softorch.fabric import records
 
 Outcome = collections.namedtuple('Outcome', 'state message status')
@@ -30,9 +31,19 @@ def where(status):
     return host or '?'
 
 
+def label(status):
+    """'app', or 'app (member 1 of app_tier)' for a group member's."""
+    member = status.get('member') or {}
+    if member.get('group'):
+        return '%s (member %s of %s)' % (status.get('component', '?'),
+                                         member.get('name'),
+                                         member['group'])
+    return status.get('component', '?')
+
+
 def own_failure(status):
     """'db failed on db_server (host h): CREATE exit 3: <stderr tail>'."""
-    text = '%s failed on %s' % (status.get('component', '?'), where(status))
+    text = '%s failed on %s' % (label(status), where(status))
     if status.get('state') == records.ABANDONED:
         return status.get('reason') or text
     detail = []
@@ -61,8 +72,11 @@ class Progress(object):
         self.enrollment = enrollment.Registrar(client, stack_paths,
                                                registry.engine_id)
 
-    def read_status(self, host, name):
-        path = self.paths.status(host, name)
+    def read_status(self, host, name, stack=None):
+        paths = self.paths
+        if stack and stack != self.paths.stack_id:
+            paths = zpaths.StackPaths(self.paths.root, stack)
+        path = paths.status(host, name)
         try:
             raw, _ = self.client.get(path)
         except kz_exc.NoNodeError:
@@ -80,7 +94,8 @@ class Progress(object):
         root = status.get('root_cause')
         if root and (root.get('host'), root.get('component')) != (
                 status.get('host'), status.get('component')):
-            upstream = self.read_status(root['host'], root['component'])
+            upstream = self.read_status(root['host'], root['component'],
+                                        root.get('stack'))
             if upstream:
                 return ('not run: upstream ' + own_failure(upstream))[
                     :MESSAGE_CHARS]
@@ -102,6 +117,12 @@ class Progress(object):
         if status is None:
             return Outcome(FAILED, 'component %s is not registered on host '
                            '%s' % (name, host), None)
+        if action == records.DELETE and status.get('request') == \
+                records.DELETE and status.get('state') == records.COMPLETE:
+            # A DELETE config runs once, whichever operation armed it:
+            # across stacks, the engine action of an upstream's stack may
+            # have armed it in its own epoch.
+            return Outcome(DONE, None, status)
         if status.get('epoch') == epoch:
             state = status.get('state')
             if state == records.COMPLETE and status.get(

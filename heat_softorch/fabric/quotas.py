@@ -12,6 +12,7 @@ what the plugin writes there::
     agent                 create lock nodes     LOCK_NODES, LOCK_BYTES
     enroll (the token)    create claims         CLAIMS, ENROLL_BYTES
     each status           set it                STATUS_BYTES + per wire
+                                                and per group wire
     each outputs          set it                the spec's outputs limit
 
 so a host can hold at most their sum, ``host_bytes()``, whatever it tries;
@@ -48,6 +49,9 @@ ENROLL_BYTES = 4096
 # line to waiting_on.
 STATUS_BYTES = 80 * 1024
 STATUS_BYTES_PER_WIRE = 256
+# A group wire records the members of each run (status and last success:
+# a host id and a member name each): room for about a thousand members.
+STATUS_BYTES_PER_GROUP = 128 * 1024
 # ZooKeeper's own per-node limit, less headroom: what records.check_size
 # lets through. An operator may set a lower one ([softorch]
 # max_outputs_bytes).
@@ -66,7 +70,9 @@ def limits_data(count=-1, nbytes=-1):
 
 
 def status_bytes(spec):
-    return STATUS_BYTES + STATUS_BYTES_PER_WIRE * len(spec.get('wires', ()))
+    return (STATUS_BYTES + STATUS_BYTES_PER_WIRE * (
+        len(spec.get('wires', ())) + len(spec.get('remote', ()))) +
+        STATUS_BYTES_PER_GROUP * len(spec.get('groups', ())))
 
 
 def component_limits(spec, outputs_bytes=OUTPUTS_BYTES):

@@ -40,6 +40,11 @@ RESUME = 'RESUME'
 # Actions that go against the DAG: the engine arms them downstream first.
 REVERSE_ACTIONS = (DELETE, SUSPEND)
 
+# A group member's state (groups/<g>/<c>/members/<h>): its consumers read
+# it while JOINED; LEAVING asks them to stop, before its DELETE config runs.
+JOINED = 'JOINED'
+LEAVING = 'LEAVING'
+
 
 class RecordError(ValueError):
     """A record is unreadable or unwritable; the message names the node."""

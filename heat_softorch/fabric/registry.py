@@ -49,13 +49,88 @@ def definition_digest(spec):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def reader_entry(host, name):
-    return '%s@%s' % (zpaths.segment(name), zpaths.segment(host))
+def reader_entry(host, name, stack=None):
+    """``name@host``, or ``name@host@stack`` for a reader in another
+    stack of the same root."""
+    entry = '%s@%s' % (zpaths.segment(name), zpaths.segment(host))
+    return entry if stack is None else '%s@%s' % (entry,
+                                                  zpaths.segment(stack))
 
 
 def parse_reader_entry(entry):
+    """(host, name) of a reader in the same stack."""
     name, _, host = entry.partition('@')
+    host, _, _ = host.partition('@')
     return zpaths.unsegment(host), zpaths.unsegment(name)
+
+
+def parse_remote_entry(entry):
+    """(stack or None, host, name) of any reader entry."""
+    parts = entry.split('@')
+    stack = zpaths.unsegment(parts[2]) if len(parts) > 2 else None
+    return stack, zpaths.unsegment(parts[1]), zpaths.unsegment(parts[0])
+
+
+def grant_reads(client, grants):
+    """Make each {path: reader ids} readable by those readers: every
+    ACL read in one round trip, the missing grants written in another;
+    a path whose ACL changed meanwhile is tried again, and one that does
+    not exist raises Conflict (the caller's registration tries again)."""
+    for _ in range(MAX_ATTEMPTS):
+        if not grants:
+            return
+        read = [(path, readers, client.get_acls_async(path))
+                for path, readers in sorted(grants.items())]
+        writes = []
+        for path, readers, result in read:
+            try:
+                acl, stat = result.get()
+            except kz_exc.NoNodeError:
+                raise Conflict('%s vanished' % path)
+            missing = set(readers) - acls.readers_of(acl)
+            if missing:
+                writes.append((path, readers, client.set_acls_async(
+                    path, list(acl) + [acls.read_only(r)
+                                       for r in sorted(missing)],
+                    version=stat.aversion)))
+        grants = {}
+        for path, readers, result in writes:
+            try:
+                result.get()
+            except kz_exc.BadVersionError:
+                grants[path] = readers
+    if grants:
+        raise Conflict('ACL of %s kept changing' % sorted(grants)[0])
+
+
+def revoke_reads(client, revokes):
+    """Take read from {path: reader ids}, as grant_reads gives it; a path
+    that is gone has nothing left to revoke."""
+    for _ in range(MAX_ATTEMPTS):
+        if not revokes:
+            return
+        read = [(path, readers, client.get_acls_async(path))
+                for path, readers in sorted(revokes.items())]
+        writes = []
+        for path, readers, result in read:
+            try:
+                acl, stat = result.get()
+            except kz_exc.NoNodeError:
+                continue
+            keep = acls.without_readers(acl, readers)
+            if len(keep) != len(acl):
+                writes.append((path, readers, client.set_acls_async(
+                    path, keep, version=stat.aversion)))
+        revokes = {}
+        for path, readers, result in writes:
+            try:
+                result.get()
+            except kz_exc.BadVersionError:
+                revokes[path] = readers
+            except kz_exc.NoNodeError:
+                pass
+    if revokes:
+        raise Conflict('ACL of %s kept changing' % sorted(revokes)[0])
 
 
 class _Batch(object):
@@ -289,7 +364,7 @@ class Registry(object):
     @staticmethod
     def _same(old, new):
         keys = ('digest', 'epoch', 'action', 'armed', 'wires', 'server',
-                'limits')
+                'limits', 'remote', 'groups', 'member')
         return all(old.get(k) == new.get(k) for k in keys)
 
     def _read_specs(self, keys):
@@ -402,34 +477,7 @@ class Registry(object):
         return {p for p, result in pending if result.get() is not None}
 
     def _grant_reads(self, grants):
-        """Make each {path: reader ids} readable by those readers: every
-        ACL read in one round trip, the missing grants written in another;
-        a path whose ACL changed meanwhile is tried again."""
-        for _ in range(MAX_ATTEMPTS):
-            if not grants:
-                return
-            read = [(path, readers, self.client.get_acls_async(path))
-                    for path, readers in sorted(grants.items())]
-            writes = []
-            for path, readers, result in read:
-                try:
-                    acl, stat = result.get()
-                except kz_exc.NoNodeError:
-                    raise Conflict('%s vanished' % path)
-                missing = readers - acls.readers_of(acl)
-                if missing:
-                    writes.append((path, readers, self.client.set_acls_async(
-                        path, list(acl) + [acls.read_only(r)
-                                           for r in sorted(missing)],
-                        version=stat.aversion)))
-            grants = {}
-            for path, readers, result in writes:
-                try:
-                    result.get()
-                except kz_exc.BadVersionError:
-                    grants[path] = readers
-        if grants:
-            raise Conflict('ACL of %s kept changing' % sorted(grants)[0])
+        grant_reads(self.client, grants)
 
     # -- reverse actions (DELETE, SUSPEND) --------------------------------
 
@@ -451,6 +499,14 @@ class Registry(object):
             if (spec['action'], spec['epoch']) == (action, epoch) and (
                     spec['armed'] or not armed):
                 return True
+            if action == records.DELETE and spec['action'] == action and \
+                    not self._delete_failed(host, name, spec['epoch']):
+                # Another operation asked for this DELETE first (across
+                # stacks, the upstream's and the member's stack both do):
+                # it runs once, in that epoch; never disarm it.
+                if spec['armed'] or not armed:
+                    return True
+                epoch = spec['epoch']
             spec.update(action=action, epoch=epoch, armed=armed,
                         registered=records.now())
             try:
@@ -461,6 +517,17 @@ class Registry(object):
             except kz_exc.BadVersionError:
                 continue
         raise Conflict('spec of %s kept changing' % name)
+
+    def _delete_failed(self, host, name, epoch):
+        """Whether the DELETE asked for in ``epoch`` failed: a new
+        operation then asks again."""
+        try:
+            raw, _ = self.client.get(self.paths.status(host, name))
+        except kz_exc.NoNodeError:
+            return False
+        status = records.decode(raw, self.paths.status(host, name)) or {}
+        return status.get('epoch') == epoch and status.get('state') in (
+            records.FAILED, records.ABANDONED)
 
     def abandon(self, host, name, epoch, reason):
         """Record that the engine gave up on a component whose host is
