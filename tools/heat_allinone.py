@@ -18,6 +18,8 @@ from oslo_service import backend
 
 backend.init_backend(backend.BackendType.THREADING)
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import heat_noauth  # noqa: E402
 from heat.api.openstack import wsgi as api_wsgi  # noqa: E402
 from heat.common import config  # noqa: E402
 from heat.rpc import api as rpc_api  # noqa: E402
@@ -41,6 +43,7 @@ def main():
         del sys.argv[i:i + 2]
     # Parses sys.argv[1:], sets up logging and messaging.
     app = api_wsgi.init_application()
+    heat_noauth.patch()
     from heat.engine import service as engine_service
     config.startup_sanity_check()
     engine = engine_service.EngineService(cfg.CONF.host,

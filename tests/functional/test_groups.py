@@ -4,10 +4,13 @@ app_tier/app), under Heat's real engine with a real ZooKeeper and
 LocalServer agents running real scripts."""
 
 import json
+import re
 import uuid
 
 import pytest
 
+from heat_softorch.fabric import acls
+from tests import fabricenv as fe
 from tests import heatenv
 
 
@@ -34,6 +37,50 @@ def urls(indexes, word='one'):
     return ['http://app-%s/?db=db://%s' % (i, word) for i in indexes]
 
 
+def hosts(heat, sid):
+    """{member name: (member stack id, host of its app)} of app_tier."""
+    nested = heat.resource(sid, 'app_tier').physical_resource_id
+    found = {}
+    for r in heat.client.resources.list(nested):
+        app = heat.resource(r.physical_resource_id, 'app')
+        found[r.resource_name] = (r.physical_resource_id,
+                                  app.physical_resource_id.split('/')[0])
+    return found
+
+
+def acl_id(heat, stack_id, host):
+    return zk_record(heat, heat.stack_paths(stack_id).host(host))['acl_id']
+
+
+def zk_record(heat, path):
+    raw, _ = heat.zk_client.get(path)
+    return json.loads(raw)
+
+
+def readers(heat, path):
+    return acls.readers_of(heat.zk_client.get_acls(path)[0])
+
+
+def assert_grants(heat, sid):
+    """Who reads what across the stacks: each member's host db's outputs
+    (and its export record), lb's host each member's outputs; nobody
+    else."""
+    p = heat.stack_paths(sid)
+    db_host = heat.resource(sid, 'db').physical_resource_id.split('/')[0]
+    lb_host = heat.resource(sid, 'lb').physical_resource_id.split('/')[0]
+    members = hosts(heat, sid)
+    member_ids = {acl_id(heat, m, h) for m, h in members.values()}
+    assert readers(heat, p.outputs(db_host, 'db')) == member_ids
+    assert readers(heat, p.export('db')) == member_ids
+    lb_id = acl_id(heat, sid, lb_host)
+    assert readers(heat, p.outputs(lb_host, 'lb')) == set()
+    assert readers(heat, p.members('app_tier', 'app')) == {lb_id}
+    for m, h in members.values():
+        assert readers(heat, heat.stack_paths(m).outputs(h, 'app')) == \
+            {lb_id}
+        assert readers(heat, p.member('app_tier', 'app', h)) == {lb_id}
+
+
 def assert_no_znodes(heat, sid):
     stacks = set(heat.zk_client.get_children(heatenv.ROOT + '/stacks'))
     assert sid not in stacks
@@ -56,6 +103,7 @@ def test_a_group_created_scaled_out_and_in_with_a_stack_update(
     assert lb_lists(lines) == [urls(range(3))]
     assert lines[-1].startswith('lb CREATE')
     assert heat.outputs(sid) == {'backends': json.dumps(urls(range(3)))}
+    assert_grants(heat, sid)
 
     # Scale out: only the two new members run; lb re-runs once, with 5.
     done = len(lines)
@@ -91,6 +139,8 @@ def test_a_group_created_scaled_out_and_in_with_a_stack_update(
                    urls([i])[0] not in ln)
         assert gone < new.index('app %d DELETE db://one' % i), new
     assert heat.outputs(sid) == {'backends': json.dumps(urls(range(2)))}
+    # The leaving members' grants went with them.
+    assert_grants(heat, sid)
 
     # The whole stack goes: lb first, the members, db last.
     done = len(runs(runlog))
@@ -99,4 +149,82 @@ def test_a_group_created_scaled_out_and_in_with_a_stack_update(
     assert new[0] == 'lb DELETE' and new[-1] == 'db DELETE', new
     assert sorted(new[1:-1]) == ['app 0 DELETE db://one',
                                  'app 1 DELETE db://one']
+    assert_no_znodes(heat, sid)
+
+
+def asg_urls(heat, sid):
+    """{member name: its app's URL} of app_tier, as Heat lists it now."""
+    nested = heat.resource(sid, 'app_tier').physical_resource_id
+    return {r.resource_name: 'http://app-%s/?db=db://one' %
+            r.physical_resource_id
+            for r in heat.client.resources.list(nested)}
+
+
+def test_a_scaling_policy_signal_reconfigures_lb_without_a_stack_update(
+        heat_engines, tmp_path):
+    heat = heat_engines('convergence')
+    runlog = str(tmp_path / 'runs')
+    sid, state = heat.create(stack_name('asg'), 'group_asg.yaml',
+                             {'runlog': runlog}, env='env-asg.yaml',
+                             timeout=200)
+    assert state[0] == 'CREATE_COMPLETE', state
+    # collect: map gives {member name: url}.
+    assert lb_lists(runs(runlog)) == [asg_urls(heat, sid)]
+    assert len(asg_urls(heat, sid)) == 2
+    before = heat.client.stacks.get(sid).updated_time
+
+    # Scale out by a policy's signal: Heat updates only the group's
+    # nested stack; lb follows the membership in ZooKeeper.
+    heat.client.resources.signal(sid, 'scale_up')
+    fe.wait_for(lambda: len(lb_lists(runs(runlog))[-1]) == 3, timeout=120,
+                what='lb to serve the third member')
+    members = asg_urls(heat, sid)
+    assert lb_lists(runs(runlog))[-1] == members
+    assert len(lb_lists(runs(runlog))) == 2
+    assert sum(ln.split()[2] == 'CREATE' for ln in runs(runlog)
+               if ln.startswith('app ')) == 3
+    stack = heat.client.stacks.get(sid)
+    assert (stack.stack_status, stack.updated_time) == ('CREATE_COMPLETE',
+                                                        before)
+
+    # Scale in: the oldest member leaves; lb stops using it first. (The
+    # group takes a signal only once done with the last one.)
+    fe.wait_for(lambda: heat.client.resources.metadata(sid, 'app_tier').get(
+        'scaling_in_progress') is False, timeout=120,
+        what='the scale-out to end')
+    heat.client.resources.signal(sid, 'scale_down')
+    fe.wait_for(lambda: any(' DELETE ' in ln for ln in runs(runlog)),
+                timeout=120, what="the leaving member's DELETE config")
+    fe.wait_for(lambda: len(asg_urls(heat, sid)) == 2, timeout=120,
+                what='the group to shrink')
+    lines = runs(runlog)
+    gone = [ln.split()[1] for ln in lines if ' DELETE ' in ln]
+    assert len(gone) == 1
+    left = 'http://app-%s/?db=db://one' % gone[0]
+    assert left in members.values()
+    assert lb_lists(lines)[-1] == asg_urls(heat, sid)
+    reconfigured = max(n for n, ln in enumerate(lines)
+                       if ln.startswith('lb ') and left not in ln)
+    assert reconfigured < lines.index('app %s DELETE db://one' % gone[0])
+    assert heat.client.stacks.get(sid).updated_time == before
+
+    assert heat.delete(sid, timeout=200)[0] == 'DELETE_COMPLETE'
+    assert_no_znodes(heat, sid)
+
+
+def test_a_failing_member_fails_the_stack_naming_member_host_and_code(
+        heat, tmp_path):
+    runlog = str(tmp_path / 'runs')
+    sid, state = heat.create(stack_name('groupfail'), 'group_parent.yaml',
+                             {'runlog': runlog, 'app_count': 3, 'fail': '1'},
+                             timeout=200)
+    assert state[0] == 'CREATE_FAILED', state
+    reason = state[1]
+    assert re.search(r'app \(member 1 of app_tier\) failed on server '
+                     r'\(host agent-[0-9a-f]{6}\)', reason), reason
+    assert 'CREATE exit 7' in reason and 'app 1 cannot reach db://one' \
+        in reason, reason
+    # lb did not run with a broken tier.
+    assert not lb_lists(runs(runlog))
+    assert heat.delete(sid, timeout=200)[0] == 'DELETE_COMPLETE'
     assert_no_znodes(heat, sid)
