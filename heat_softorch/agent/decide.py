@@ -64,9 +64,9 @@ only when what it says changes.
 import dataclasses
 import hashlib
 import json
-import re
 import typing
 
+from heat_softorch.fabric import family
 from heat_softorch.fabric import records
 
 FORWARD = (records.DEPLOY, records.RESUME)
@@ -268,16 +268,6 @@ def _newer_operation(spec, found):
     return sorted(newer)
 
 
-def member_order(record):
-    """Members by name, numbers as numbers ('2' before '10'), then by
-    when they joined (a replacement may share its predecessor's name)."""
-    name = str(record.get('member') or '')
-    parts = re.split(r'(\d+)', name)
-    return ([(0, int(x), '') if x.isdigit() else (1, 0, x)
-             for x in parts if x], record.get('joined') or 0,
-            record.get('host') or '')
-
-
 class GroupRead(object):
     """What a group wire reads from the members found: ``failed`` ((wire,
     publication) of a failed member), or ``waiting`` (a waiting_on
@@ -293,7 +283,7 @@ class GroupRead(object):
         self.hosts = []
         active = sorted(((rec, pub) for rec, pub in found
                          if rec and rec.get('state') != records.LEAVING),
-                        key=lambda m: member_order(m[0]))
+                        key=lambda m: family.member_order(m[0]))
         not_ready = []
         for rec, pub in active:
             if pub and pub.get('state') in (records.FAILED,

@@ -76,8 +76,38 @@ def picture_from_analysis(analysis, title):
         carries = [tuple(c) for c in data.get('carries') or ()]
         edges.append({'from': u, 'to': v, 'carries': carries,
                       'ordering': not carries})
+    if model.groups:
+        _add_group_templates(analysis, groups, nodes, edges)
     return {'title': title, 'groups': groups, 'nodes': nodes,
             'edges': edges}
+
+
+def _add_group_templates(analysis, groups, nodes, edges):
+    """A template's groups: a cluster per group with its member template's
+    components (``<group>/<component>``, in every member), and the links
+    across stacks."""
+    from heat_softorch.graph import stacks
+    model = analysis.model
+    for name in sorted(model.groups):
+        info = model.groups[name]
+        members = sorted(info.member.components) if info.member else []
+        groups.append({'agent': None, 'servers': [], 'host': None,
+                       'alive': None, 'label': 'group %s: %s of %s' % (
+                           name, info.kind, info.template_label),
+                       'components': ['%s/%s' % (name, c)
+                                      for c in members]})
+        for c in members:
+            nodes['%s/%s' % (name, c)] = {'state': None,
+                                          'detail': 'in every member'}
+    across = stacks.graph_across(model, analysis.dag)
+    for u, v, data in sorted(across.edges(data=True), key=lambda e: (
+            str(e[0]), str(e[1]))):
+        if not isinstance(u, stacks.GroupNode) and \
+                not isinstance(v, stacks.GroupNode):
+            continue
+        carries = sorted(tuple(c) for c in data.get('carries') or ())
+        edges.append({'from': str(u), 'to': str(v), 'carries': carries,
+                      'ordering': not carries})
 
 
 def picture_from_view(view, title):
@@ -132,11 +162,54 @@ def picture_from_view(view, title):
     for e in edges.values():
         e['carries'].sort()
         e['ordering'] = not e['carries']
+    edges = [edges[k] for k in sorted(edges)]
+    # Upstreams across stacks are drawn from the rosters, member by member.
+    edges = [e for e in edges if e['from'] in nodes]
+    _add_live_groups(view, groups, nodes, edges, mcomps)
     return {'title': title, 'groups': groups, 'nodes': nodes,
-            'edges': [edges[k] for k in sorted(edges)]}
+            'edges': edges}
+
+
+def _add_live_groups(view, groups, nodes, edges, mcomps):
+    """The stack's groups as their rosters list them: a cluster per group
+    and component, a node per member coloured by its component's state,
+    edges to the components reading the group and from the ones each
+    member reads through an export."""
+    from heat_softorch.cmd import status
+    rows = status.group_rows(view)
+    by_group = {}
+    for m in rows:
+        by_group.setdefault((m['group'], m['component']), []).append(m)
+    for (group, comp), members in sorted(by_group.items()):
+        ids = []
+        for m in members:
+            node = '%s/%s/%s' % (group, m['member'], comp)
+            ids.append(node)
+            detail = 'member %s%s' % (m['member'], ', leaving' if
+                                      m['membership'] == 'LEAVING' else '')
+            nodes[node] = {'state': m['state'], 'detail': detail}
+            for consumer in m['consumers']:
+                carries = sorted(
+                    (i, o) for i, u, o in (mcomps.get(consumer) or {}).get(
+                        'upstream') or () if u == '%s/%s' % (group, comp)
+                    and i)
+                edges.append({'from': node, 'to': consumer,
+                              'carries': carries, 'ordering': not carries})
+            for export in view.get('exports') or ():
+                if any(r['stack'] == m['stack'] and r['host'] == m['host']
+                       for r in export['readers']):
+                    edges.append({'from': export['component'], 'to': node,
+                                  'carries': [], 'ordering': True})
+        groups.append({'agent': None, 'servers': [], 'host': None,
+                       'alive': None, 'label': 'group %s: %d member%s' % (
+                           group, len(members),
+                           '' if len(members) == 1 else 's'),
+                       'components': ids})
 
 
 def group_label(group):
+    if group.get('label'):
+        return group['label']
     if group['agent'] is None:
         return 'no agent'
     parts = []

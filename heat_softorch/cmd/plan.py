@@ -15,6 +15,11 @@ the engine builds them, and uses the new DAG for what lies downstream:
   left's outputs change"), or whose definition reads values only Heat can
   resolve during the update ("input ip comes from server.first_address");
 - unchanged: the rest, which the update confirms without running.
+
+A group whose size changes (a ResourceGroup's count, an AutoScalingGroup's
+desired_capacity) re-runs every component reading it once, with the new
+list; its new members run CREATE (in stacks of their own), the others do
+not re-run, and leaving members run their DELETE configs after.
 """
 
 import json
@@ -205,7 +210,7 @@ def classify(stored, new, new_dag_preds, order):
     return [plan[n] for n in list(order) + sorted(set(stored) - set(new))]
 
 
-def text_lines(stack_label, template, entries, assumed=()):
+def text_lines(stack_label, template, entries, assumed=(), resized=()):
     certain = [e for e in entries if e['verdict'] == CERTAIN]
     uncertain = [e for e in entries if e['verdict'] == UNCERTAIN]
     unchanged = [e for e in entries if e['verdict'] == UNCHANGED]
@@ -229,6 +234,24 @@ def text_lines(stack_label, template, entries, assumed=()):
         ', '.join(e['component'] for e in unchanged) or 'none'))
     lines.append('%d certain, %d uncertain, %d unchanged' % (
         len(certain), len(uncertain), len(unchanged)))
+    for change in resized:
+        if change['joining']:
+            members = '%d new member%s of %s run%s CREATE; the %d there are ' \
+                'not re-run' % (
+                    change['joining'], 's' if change['joining'] > 1 else '',
+                    change['group'], '' if change['joining'] > 1 else 's',
+                    change['now'])
+        else:
+            members = '%d member%s of %s leave%s: %s first, then %s DELETE ' \
+                'config%s' % (
+                    change['leaving'], 's' if change['leaving'] > 1 else '',
+                    change['group'], '' if change['leaving'] > 1 else 's',
+                    ', '.join(change['consumers']) + ' re-run without them'
+                    if change['consumers'] else 'nothing reads them',
+                    'their' if change['leaving'] > 1 else 'its',
+                    's' if change['leaving'] > 1 else '')
+        lines.append('group %s: %d -> %d members: %s' % (
+            change['group'], change['now'], change['then'], members))
     if assumed:
         lines.append('values read from the running stack, which change only '
                      'if Heat replaces their resource: %s'
@@ -324,17 +347,83 @@ def _main(args):
                                 if i.get('hidden')}}
     preds = {n: sorted(analysis.dag.predecessors(n)) for n in new}
     entries = classify(stored, new, preds, analysis.topological_order())
+    resized = group_changes(data.get('groups') or (),
+                            _planned_sizes(defn, analysis), analysis)
+    apply_group_changes(entries, resized)
     if args.format == 'json':
         json.dump({'stack': {'id': stack.id, 'name': stack.name},
                    'template': args.template, 'components': entries,
+                   'groups': resized,
                    'assumed_unchanged': sorted(assumed)},
                   sys.stdout, indent=1, sort_keys=True)
         sys.stdout.write('\n')
     else:
         lines = text_lines(stack.label, args.template, entries,
-                           sorted(assumed))
+                           sorted(assumed), resized)
         print('\n'.join(lines))
     return 0
+
+
+def _planned_sizes(defn, analysis):
+    """{group: its size once updated, as Heat resolves it} for the groups
+    whose size the template says exactly: a ResourceGroup's count, an
+    AutoScalingGroup's desired_capacity (without one, an update keeps the
+    size the group has)."""
+    from heat_softorch import graph
+    from heat_softorch.engine import family
+    sizes = {}
+    for name, info in analysis.model.groups.items():
+        if info.kind == graph.model.AUTOSCALING_GROUP and \
+                'desired_capacity' not in (defn.resource_definition(
+                    name)._properties or {}):
+            continue
+        size = family.group_size(defn, analysis, name, None)
+        if size is not None:
+            sizes[name] = size
+    return sizes
+
+
+# -- groups (pure) ------------------------------------------------------------
+
+def group_changes(live_groups, sizes, analysis):
+    """The groups whose size the update changes: ``[{'group',
+    'component', 'now', 'then', 'joining', 'leaving', 'consumers'}]``,
+    from the members the stack's roster lists now (leaving ones left out)
+    and the sizes the new template gives."""
+    found = []
+    for g in live_groups:
+        then = sizes.get(g['group'])
+        now = [m for m in g['members'] if m.get('state') != 'LEAVING']
+        if then is None or then == len(now):
+            continue
+        consumers = sorted(c for c, _ in analysis.consumers.get(
+            g['group'], {}).get(g['component'], ()))
+        found.append({'group': g['group'], 'component': g['component'],
+                      'now': len(now), 'then': then,
+                      'joining': max(0, then - len(now)),
+                      'leaving': max(0, len(now) - then),
+                      'consumers': consumers})
+    return found
+
+
+def apply_group_changes(entries, resized):
+    """Consumers of a group that changes size re-run once, with the new
+    list (before the leaving members' DELETE configs run)."""
+    by_name = {e['component']: e for e in entries}
+    for change in resized:
+        what = ('group %s: %d -> %d members; it re-runs once with the new '
+                'list' % (change['group'], change['now'], change['then']))
+        if change['leaving']:
+            what += ', before the leaving members\' DELETE configs run'
+        for consumer in change['consumers']:
+            entry = by_name.get(consumer)
+            if entry is None:
+                continue
+            reasons = [r for r in entry['reasons']
+                       if not r.startswith('re-runs if')]
+            entry.update(verdict=CERTAIN, reasons=reasons + [what],
+                         action=entry['action'] if entry['verdict'] ==
+                         CERTAIN and entry['action'] else 'UPDATE')
 
 
 def _live_values(stack, defn, built):

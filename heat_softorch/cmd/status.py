@@ -4,11 +4,13 @@ One row per component: where it runs, its state and generation, how long
 (running for, took, waiting for), and why: for a waiting component exactly
 which upstream output it waits on (``waiting on db.db_url @ db_server``),
 for a failed one its exit code and the last lines of its stderr. Then the
-agents and whether each is alive. ``--watch`` keeps the table on screen and
-redraws it when ZooKeeper reports a change (watches, not polling; the
-clock columns tick once a second; Heat's stack status in the header is
-asked again after each change, and every few seconds while an operation is
-in progress); Ctrl-C ends it. ``--format json`` is for scripts.
+agents and whether each is alive, and the stack's groups: each member (a
+stack of its own) with its membership (joined, leaving), where its
+component runs, its state and who reads it. ``--watch`` keeps the table
+on screen and redraws it when ZooKeeper reports a change (watches, not
+polling; the clock columns tick once a second; Heat's stack status in the
+header is asked again after each change, and every few seconds while an
+operation is in progress); Ctrl-C ends it. ``--format json`` is for scripts.
 """
 
 import json
@@ -210,6 +212,43 @@ def agent_rows(view, now=None):
     return rows
 
 
+def group_rows(view, now=None):
+    """One plain dict per member of each group of the stack, as its roster
+    lists it: membership (JOINED, LEAVING), where it runs and the state of
+    its component in the member's own stack."""
+    now = time.time() if now is None else now
+    rows = []
+    for group in view.get('groups') or ():
+        consumers = sorted({c['component'] for c in group['consumers']
+                            if c.get('component')})
+        for m in group['members']:
+            st = m.get('status') or {}
+            state = st.get('state') or 'PENDING'
+            if st.get('epoch') != m.get('epoch') and state != 'PENDING':
+                state = 'PENDING'
+            detail = []
+            if state == 'FAILED':
+                detail = failure_text(st)
+            elif state == 'WAITING':
+                detail = [waiting_text(st.get('waiting_on'))]
+            elif state == 'COMPLETE' and st.get('started') and \
+                    st.get('finished') and not st.get('confirmed'):
+                detail = ['took %s' % duration(st['finished'] -
+                                               st['started'])]
+            elif state == 'COMPLETE' and st.get('confirmed'):
+                detail = ['unchanged']
+            rows.append({
+                'group': group['group'], 'component': group['component'],
+                'member': m.get('member'), 'host': m.get('host'),
+                'server': m.get('server'), 'stack': m.get('stack'),
+                'membership': m.get('state'), 'state': state,
+                'action': st.get('action'), 'detail': detail,
+                'joined': m.get('joined'), 'consumers': consumers,
+                'for': duration(now - m['joined']) if m.get('joined')
+                else ''})
+    return rows
+
+
 def summary(rows):
     counts = {}
     for r in rows:
@@ -227,6 +266,8 @@ def as_json(stack, view, now=None):
                   'action': manifest.get('action')},
         'components': component_rows(view, now),
         'agents': agent_rows(view, now),
+        'groups': group_rows(view, now),
+        'exports': view.get('exports') or [],
         'waiting': view['waiting'],
         'read_at': view['read_at'],
     }
@@ -280,6 +321,24 @@ def renderable(stack, view, now=None, watching=False):
                             'bold red'), a['timing'],
                        ', '.join(a['components']))
     parts = [head, table, Text('agents', style='bold'), agents]
+    members = group_rows(view, now)
+    if members:
+        groups = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        for col in ('group', 'member', 'server (host)', 'membership',
+                    'state', 'read by', 'detail'):
+            groups.add_column(col)
+        for m in members:
+            state = Text(m['state'], style=STYLES.get(m['state'], ''))
+            if m['action'] and m['state'] not in ('PENDING', 'WAITING'):
+                state.append(' ' + m['action'].lower(), style='dim')
+            groups.add_row('%s/%s' % (m['group'], m['component']),
+                           str(m['member']), '%s (%s)' % (
+                               m['server'] or '?', m['host']),
+                           (m['membership'] or '').lower(), state,
+                           ', '.join(m['consumers']),
+                           '\n'.join(m['detail']))
+        parts += [Text('groups (members are stacks of their own)',
+                       style='bold'), groups]
     if watching:
         parts.append(Text('watching ZooKeeper; Ctrl-C to stop (read %s)'
                           % time.strftime('%H:%M:%S', time.localtime(

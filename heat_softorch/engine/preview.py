@@ -136,15 +136,29 @@ def component_specs(stack_defn, analysis, stack_name):
     servers = {a: sorted(analysis.servers_of(a))[0]
                for a in model.agents if analysis.servers_of(a)}
     stack = types.SimpleNamespace(name=stack_name)
+    across = _across(stack_defn, analysis, context)
     out = {}
     for name in sorted(model.components):
         defn = stack_defn.resource_definition(name)
         try:
             props = defn.properties(schema, context)
             spec = specs.component_spec(name, props, analysis, hosts,
-                                        servers, stack)
+                                        servers, stack, across=across)
         except Exception as exc:  # noqa: Heat's errors are sentences
             raise PreviewError('component %s: %s' % (name, str(exc).strip()
                                                      or type(exc).__name__))
         out[name] = (spec, unresolved(defn, set(model.components)))
     return out
+
+
+def _across(stack_defn, analysis, context):
+    """specs.Across offline: paths under a stand-in root (what a spec's
+    digest covers never names a path), each group's size as Heat would
+    resolve it from this template, and a parent for a member template."""
+    from heat_softorch.engine import family
+    from heat_softorch.fabric import paths as zpaths
+    return specs.Across(
+        zpaths.StackPaths('/offline', 'stack'),
+        parent_paths=zpaths.StackPaths('/offline', 'parent'),
+        expect={g: family.group_size(stack_defn, analysis, g, context)
+                for g in analysis.consumers})

@@ -28,6 +28,7 @@ the caller, whose Heat action fails with it.
 """
 
 import logging
+import re
 
 from kazoo import exceptions as kz_exc
 
@@ -377,6 +378,16 @@ class Roster(_Records):
             if rec.get('stack') and rec.get('host'):
                 revokes[self._outputs(rec)] = {reader_id}
         registry_mod.revoke_reads(self.client, revokes)
+
+
+def member_order(record):
+    """Members by name, numbers as numbers ('2' before '10'), then by
+    when they joined (a replacement may share its predecessor's name)."""
+    name = str(record.get('member') or '')
+    parts = re.split(r'(\d+)', name)
+    return ([(0, int(x), '') if x.isdigit() else (1, 0, x)
+             for x in parts if x], record.get('joined') or 0,
+            record.get('host') or '')
 
 
 FAILED = 'failed'

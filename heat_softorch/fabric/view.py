@@ -212,8 +212,92 @@ def read(client, root, stack_id, watch=None, full_specs=False):
     return {
         'stack_id': stack_id, 'path': paths.stack, 'manifest': manifest,
         'hosts': host_rows, 'components': components, 'waiting': waiting,
-        'read_at': time.time(),
+        'groups': read_groups(client, paths, w), 'exports':
+        read_exports(client, paths, w), 'read_at': time.time(),
     }
+
+
+def _children(client, path, w):
+    kz_exc = _kz()
+    try:
+        return [zpaths.unsegment(c) for c in client.get_children(path, **w)]
+    except kz_exc.NoNodeError:
+        return []
+
+
+def _entries(client, path):
+    """Reader entries (name@host[@stack]) as their nodes are named."""
+    kz_exc = _kz()
+    try:
+        return client.get_children(path)
+    except kz_exc.NoNodeError:
+        return []
+
+
+def read_groups(client, paths, w=None):
+    """The groups of a stack as its roster shows them: ``[{'group',
+    'component', 'members': [member record with 'status' (its component's
+    status record, read in the member's own stack)], 'consumers': [{host,
+    component}]}]``, by group and component; members by name."""
+    from heat_softorch.fabric import family
+    w = w or {}
+    found = []
+    for group in sorted(_children(client, paths.groups, w)):
+        base = '%s/%s' % (paths.groups, zpaths.segment(group))
+        for comp in sorted(_children(client, base, w)):
+            listing = paths.members(group, comp)
+            hosts = _children(client, listing, w)
+            calls = {h: client.get_async(paths.member(group, comp, h), **w)
+                     for h in hosts}
+            readers = {r: client.get_async('%s/%s' % (
+                paths.group_readers(group, comp), r))
+                for r in _entries(client, paths.group_readers(group, comp))}
+            got = _collect(calls)
+            records_ = {h: _record(got[h], listing, 'member') or {}
+                        for h in hosts}
+            status_calls = {}
+            for h, rec in records_.items():
+                if rec.get('stack') and rec.get('host'):
+                    other = zpaths.StackPaths(paths.root, rec['stack'])
+                    status_calls[h] = client.get_async(
+                        other.status(rec['host'], rec.get('component')),
+                        **w)
+            statuses = _collect(status_calls)
+            members = []
+            for h, rec in records_.items():
+                members.append(dict(rec, host=h, status=_record(
+                    statuses.get(h), h, 'status') or {}))
+            members.sort(key=family.member_order)
+            consumers = []
+            for entry in sorted(readers):
+                rec = _record(_collect({entry: readers[entry]})[entry],
+                              entry, 'reader') or {}
+                consumers.append({'host': rec.get('host'),
+                                  'component': rec.get('component')})
+            found.append({'group': group, 'component': comp,
+                          'members': members, 'consumers': consumers})
+    return found
+
+
+def read_exports(client, paths, w=None):
+    """[{'component', 'host', 'readers': [{stack, host, component}]}] of
+    this stack's components that other stacks read."""
+    w = w or {}
+    found = []
+    for comp in sorted(_children(client, paths.exports, w)):
+        got = _collect({'e': client.get_async(paths.export(comp))})
+        rec = _record(got['e'], paths.export(comp), 'export') or {}
+        readers = []
+        for entry in _entries(client, paths.export_readers(comp)):
+            raw = _collect({'r': client.get_async('%s/%s' % (
+                paths.export_readers(comp), entry))})
+            r = _record(raw['r'], entry, 'reader') or {}
+            readers.append({k: r.get(k) for k in ('stack', 'host',
+                                                  'component')})
+        found.append({'component': comp, 'host': rec.get('host'),
+                      'readers': sorted(readers, key=lambda r: (
+                          r['stack'] or '', r['host'] or ''))})
+    return found
 
 
 def _reader(entry):

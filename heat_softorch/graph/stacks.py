@@ -149,18 +149,19 @@ def graph_across(model, graph):
     """This stack's component DAG with a node per component of each
     group's member template (``GroupNode``), the member templates' own
     edges, their ``../`` links and this stack's ``<group>/`` links. Edge
-    attribute ``via``: set of sentences saying where each edge is
-    written."""
+    attributes: ``via``, sentences saying where each edge is written;
+    ``carries``, its (input, output) pairs."""
     across = nx.DiGraph()
     across.add_nodes_from(graph.nodes)
     for u, v, data in graph.edges(data=True):
-        across.add_edge(u, v, via={checks._via_text(x) for x in data['via']})
+        across.add_edge(u, v, via={checks._via_text(x) for x in data['via']},
+                        carries=set(data['carries']))
 
-    def add(u, v, via):
-        if across.has_edge(u, v):
-            across.edges[u, v]['via'].add(via)
-        else:
-            across.add_edge(u, v, via={via})
+    def add(u, v, via, carries=()):
+        if not across.has_edge(u, v):
+            across.add_edge(u, v, via=set(), carries=set())
+        across.edges[u, v]['via'].add(via)
+        across.edges[u, v]['carries'].update(carries)
 
     for group_name in sorted(model.groups):
         group = model.groups[group_name]
@@ -171,7 +172,8 @@ def graph_across(model, graph):
         for u, v, data in inner.edges(data=True):
             for x in data['via']:
                 add(GroupNode((group_name, u)), GroupNode((group_name, v)),
-                    '%s in %s' % (checks._via_text(x), group.template_label))
+                    '%s in %s' % (checks._via_text(x), group.template_label),
+                    data['carries'])
         for name in sorted(member.links):
             link = member.links[name]
             ref, target = link.source_ref, link.target_ref
@@ -181,7 +183,8 @@ def graph_across(model, graph):
                     target.component in member.components:
                 add(ref.component, GroupNode((group_name, target.component)),
                     "ComponentLink '%s' in %s" % (name,
-                                                  group.template_label))
+                                                  group.template_label),
+                    link.mapping.items())
     for name in sorted(model.links):
         link = model.links[name]
         ref, target = link.source_ref, link.target_ref
@@ -192,7 +195,7 @@ def graph_across(model, graph):
                 target.kind == model_mod.LOCAL and \
                 target.component in model.components:
             add(GroupNode((ref.group, ref.component)), target.component,
-                "ComponentLink '%s'" % name)
+                "ComponentLink '%s'" % name, link.mapping.items())
     return across
 
 

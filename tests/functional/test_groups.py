@@ -4,10 +4,14 @@ app_tier/app), under Heat's real engine with a real ZooKeeper and
 LocalServer agents running real scripts."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 import uuid
 
 import pytest
+from heatclient import exc as heat_exc
 
 from heat_softorch.fabric import acls
 from tests import fabricenv as fe
@@ -228,3 +232,62 @@ def test_a_failing_member_fails_the_stack_naming_member_host_and_code(
     assert not lb_lists(runs(runlog))
     assert heat.delete(sid, timeout=200)[0] == 'DELETE_COMPLETE'
     assert_no_znodes(heat, sid)
+
+
+def bad_templates(tmp_path, member=None, parent=None):
+    """group_parent.yaml and group_member.yaml copied into tmp_path, each
+    with (old, new) text replaced; the parent's path."""
+    for name, change in (('group_member.yaml', member),
+                         ('group_parent.yaml', parent)):
+        with open(os.path.join(heatenv.TEMPLATES, name)) as f:
+            text = f.read()
+        if change:
+            assert change[0] in text
+            text = text.replace(*change)
+        (tmp_path / name).write_text(text)
+    return str(tmp_path / 'group_parent.yaml')
+
+
+LB_LINK = ('outputs:\n  url:', '  lb_link:\n    type: OS::SoftOrch::'
+           'ComponentLink\n    properties: {from: ../lb, to: app}\noutputs:'
+           '\n  url:')
+
+
+@pytest.mark.parametrize('member, parent, words', [
+    (('from: ../db', 'from: ../nosuch'), None,
+     "group_member.yaml (the members of 'app_tier'): ComponentLink "
+     "'db_link': 'from' names '../nosuch', but the parent stack has no "
+     "component 'nosuch' (components: db, lb). Name a component of the "
+     "parent stack."),
+    (('map: {db_url: db_url}', 'map: {db_url: dburl}'), None,
+     "group_member.yaml (the members of 'app_tier'): ComponentLink "
+     "'db_link': map reads output 'dburl' of '../db', which 'db' of the "
+     "parent stack does not declare (declared: db_url)."),
+    (None, ('map: {backends: url}', 'map: {backends: uri}'),
+     "ComponentLink 'lb_backends': map reads output 'uri' of "
+     "'app_tier/app', which 'app' in group_member.yaml does not declare "
+     "(declared: url). Did you mean 'url'?"),
+    (LB_LINK, None,
+     "Components app_tier/app, lb form a cycle through group 'app_tier' "
+     "(members from group_member.yaml): app_tier/app -> lb -> "
+     "app_tier/app."),
+], ids=['unknown parent component', 'undeclared parent output',
+        'undeclared member output', 'cycle through the group'])
+def test_links_across_stacks_are_checked_before_anything_runs(
+        heat_engines, tmp_path, member, parent, words):
+    heat = heat_engines('convergence')
+    path = bad_templates(tmp_path, member, parent)
+    offline = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), 'softorch'),
+         'validate', path, '-e',
+         os.path.join(heatenv.TEMPLATES, 'env-local.yaml')],
+        capture_output=True, text=True, timeout=120)
+    assert offline.returncode == 1 and words in offline.stderr, \
+        offline.stderr
+    before = set(heat.zk_client.get_children(heatenv.ROOT + '/stacks'))
+    with pytest.raises(heat_exc.HTTPBadRequest) as err:
+        heat.create(stack_name('badgroup'), path, {'runlog': '/tmp/x'},
+                    wait=False)
+    assert words in str(err.value), str(err.value)
+    assert set(heat.zk_client.get_children(
+        heatenv.ROOT + '/stacks')) == before

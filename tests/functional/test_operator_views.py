@@ -4,6 +4,7 @@ the plugin under convergence, a real ZooKeeper, LocalServer agents."""
 
 import json
 import os
+import re
 import signal
 import socket
 import struct
@@ -393,3 +394,51 @@ def test_status_of_a_failed_component(heat, tmp_path):
     assert r.returncode == 1
     assert 'engine credential was not accepted' in r.stderr, r.stderr
     assert heat.delete(sid)[0] == 'DELETE_COMPLETE'
+
+
+def test_status_graph_and_plan_of_a_stack_with_a_group(heat, tmp_path):
+    runlog = str(tmp_path / 'runs')
+    name = stack_name('viewgroup')
+    sid, state = heat.create(name, 'group_parent.yaml',
+                             {'runlog': runlog, 'app_count': 2}, timeout=200)
+    assert state[0] == 'CREATE_COMPLETE', state
+
+    doc = status_json(heat, name)
+    members = doc['groups']
+    assert [(m['group'], m['component'], m['member'], m['membership'],
+             m['state'], m['action'], m['consumers']) for m in members] == [
+        ('app_tier', 'app', str(i), 'JOINED', 'COMPLETE', 'CREATE', ['lb'])
+        for i in range(2)]
+    assert all(m['server'] == 'server' and m['host'].startswith('agent-')
+               for m in members)
+    assert [(e['component'], len(e['readers'])) for e in doc['exports']] == \
+        [('db', 2)]
+    table = cli(heat, 'status', name).stdout
+    assert 'groups (members are stacks of their own)' in table
+    assert 'app_tier/app' in table and 'joined' in table
+
+    r = cli(heat, 'graph', '--stack', name, '--format', 'mermaid')
+    assert r.returncode == 0, r.stderr
+    assert 'group app_tier: 2 members' in r.stdout
+    assert '["app_tier/0/app<br/>COMPLETE · member 0"]' in r.stdout, r.stdout
+    for i in range(2):
+        assert '|"backends ← app_tier/%d/app.url"|' % i in r.stdout, r.stdout
+
+    # What a count change re-runs: lb, once; one new member; nobody else.
+    r = cli(heat, 'plan', name, '-t', template('group_parent.yaml'), '-e',
+            template('env-local.yaml'), '-P', 'runlog=%s' % runlog, '-P',
+            'app_count=3')
+    assert r.returncode == 0, r.stderr
+    assert re.search(r'lb +UPDATE +group app_tier: 2 -> 3 members; it '
+                     r're-runs once with the new list', r.stdout), r.stdout
+    assert ('group app_tier: 2 -> 3 members: 1 new member of app_tier runs '
+            'CREATE; the 2 there are not re-run') in r.stdout, r.stdout
+    assert 'unchanged (confirmed without running): db' in r.stdout
+    r = cli(heat, 'plan', name, '-t', template('group_parent.yaml'), '-e',
+            template('env-local.yaml'), '-P', 'runlog=%s' % runlog, '-P',
+            'app_count=1', '--format', 'json')
+    plan = json.loads(r.stdout)
+    assert plan['groups'] == [{
+        'group': 'app_tier', 'component': 'app', 'now': 2, 'then': 1,
+        'joining': 0, 'leaving': 1, 'consumers': ['lb']}]
+    assert heat.delete(sid, timeout=200)[0] == 'DELETE_COMPLETE'
