@@ -23,8 +23,6 @@ from tests import fabricenv
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEMPLATES = os.path.join(REPO, 'tests', 'templates')
-# Test-only resource types (tests/heat_plugins/softorch_test_resources.py).
-TEST_PLUGINS = os.path.join(REPO, 'tests', 'heat_plugins')
 ENGINE_PASSWORD = fabricenv.ENGINE[1]
 ROOT = '/softorch'
 GRACE = 6
@@ -61,7 +59,7 @@ def heat_conf(run_dir, db_url, zk, convergence, extra=None):
             'debug': 'false', 'log_dir': os.path.join(run_dir, 'log'),
             'host': 'softorch-test', 'transport_url': 'fake://',
             'deferred_auth_method': 'password',
-            'plugin_dirs': '%s,%s' % (plugin_dir(), TEST_PLUGINS),
+            'plugin_dirs': plugin_dir(),
             'environment_dir': os.path.join(venv_etc, 'environment.d'),
             'template_dir': os.path.join(venv_etc, 'templates'),
             'convergence_engine': str(convergence).lower(),

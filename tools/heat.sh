@@ -153,7 +153,8 @@ prepare() {
     # may start while the broker still boots, and connects (retrying every
     # second) when the broker listens.
     if ! running engine; then
-        (cd "$dir" && SOFTORCH_RUN_DIR=$run exec setsid "$venv/bin/heat-engine" --config-file "$conf" \
+        # tools/heat-engine: Heat's, able to serve signals without Keystone.
+        (cd "$dir" && SOFTORCH_RUN_DIR=$run exec setsid "$venv/bin/python" "$here/heat-engine" --config-file "$conf" \
             > "$dir/log/engine.out" 2>&1 < /dev/null) &
         echo $! > "$dir/engine.pid"
     fi

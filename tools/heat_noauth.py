@@ -5,7 +5,7 @@ the stack's stored context, which asks Keystone for its roles and domains.
 With no Keystone there is nobody to ask: the stored request's own identity
 stands (the noauth API gave every request the admin role).
 
-``patch()`` is called by tools/heat_allinone.py and tools/heat_engine.py,
+``patch()`` is called by tools/heat_allinone.py and tools/heat-engine,
 never by the plugin: a cloud has Keystone.
 """
 

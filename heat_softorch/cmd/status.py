@@ -244,6 +244,7 @@ def group_rows(view, now=None):
                 'membership': m.get('state'), 'state': state,
                 'action': st.get('action'), 'detail': detail,
                 'joined': m.get('joined'), 'consumers': consumers,
+                'last_run': (st.get('last_ok') or {}).get('finished'),
                 'for': duration(now - m['joined']) if m.get('joined')
                 else ''})
     return rows

@@ -5,8 +5,11 @@ with LocalServer agents."""
 import json
 import os
 import subprocess
+import time
+import urllib.parse
 import uuid
 
+from tests import fabricenv as fe
 from tests import heatenv
 from tests.e2e import services
 
@@ -64,7 +67,7 @@ def fetch(url):
         return r.read().decode()
 
 
-def status_rows(cloud, stack):
+def status_doc(cloud, stack):
     """softorch status --format json, as an operator runs it."""
     env = services.client_environ(cloud)
     env['SOFTORCH_CONFIG_FILE'] = cloud['HEAT_CONF']
@@ -72,15 +75,28 @@ def status_rows(cloud, stack):
                         'status', stack, '--format', 'json'], env=env,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    return {c['component']: c for c in json.loads(r.stdout)['components']}
+    return json.loads(r.stdout)
 
 
-def test_three_tier_creates_serves_updates_and_deletes(openstack, cloud):
+def served_by(url, n):
+    """The app names answering through the load balancer in n requests."""
+    return {fetch(url).split('Served by ')[1].split('<')[0].strip()
+            for _ in range(n)}
+
+
+def backends(url):
+    try:
+        return json.loads(fetch(url + '_lb/status'))['backends']
+    except OSError:
+        return None  # lb restarting
+
+
+def test_three_tier_creates_serves_updates_scales_and_deletes(openstack,
+                                                              cloud):
     examples = os.path.join(heatenv.REPO, 'examples')
     stack = name('three-tier')
-    ports = dict(zip(('db_port', 'app1_port', 'app2_port', 'lb_port'),
-                     free_ports(4)))
-    params = []
+    ports = dict(zip(('db_port', 'lb_port'), free_ports(2)))
+    params = ['--parameter', 'app_port=0']
     for k, v in sorted(ports.items()):
         params += ['--parameter', '%s=%s' % (k, v)]
     openstack('stack', 'create', '-t',
@@ -91,20 +107,34 @@ def test_three_tier_creates_serves_updates_and_deletes(openstack, cloud):
     url = json.loads(openstack('stack', 'output', 'show', stack, 'app_url',
                                '-f', 'json').stdout)['output_value']
     assert url == 'http://127.0.0.1:%d/' % ports['lb_port']
-    pages = [fetch(url) for _ in range(4)]
-    assert any('app1' in p for p in pages) and any('app2' in p for p in pages)
-    assert all('first' in p for p in pages)
+    assert len(served_by(url, 4)) == 2
+    assert all('first' in fetch(url) for _ in range(4))
 
+    since = time.time()
     openstack('stack', 'update', '--existing', '--parameter',
               'db_content=second', '--wait', stack)
-    after = status_rows(cloud, stack)
-    assert sorted(n for n, r in after.items() if not r['confirmed']) == [
-        'app1', 'app2', 'db']
-    assert after['lb']['action'] == 'CREATE'
+    after = status_doc(cloud, stack)
+    rows = {c['component']: c for c in after['components']}
+    # db re-ran, and so did both apps (their data_version changed); lb's
+    # inputs, the apps' urls, did not change: confirmed, not re-run.
+    assert not rows['db']['confirmed'] and rows['lb']['confirmed']
+    assert rows['lb']['action'] == 'CREATE'
+    assert [(m['membership'], m['action'], m['last_run'] > since)
+            for m in after['groups']] == [('JOINED', 'UPDATE', True)] * 2
     assert all('second' in fetch(url) for _ in range(4))
+
+    # A scaling policy's signal: the third app joins, lb follows, without
+    # any stack update.
+    openstack('stack', 'resource', 'signal', stack, 'scale_out')
+    fe.wait_for(lambda: len(backends(url) or ()) == 3, timeout=180,
+                what='lb to serve a third app')
+    assert len(served_by(url, 6)) == 3
+    apps = [urllib.parse.urlsplit(b).port for b in backends(url)]
+    assert json.loads(openstack('stack', 'show', stack, '-f', 'json').stdout
+                      )['stack_status'] == 'UPDATE_COMPLETE'
 
     openstack('stack', 'delete', '--wait', '-y', stack)
     import socket
-    for port in ports.values():
+    for port in list(ports.values()) + apps:
         with socket.socket() as s:
             assert s.connect_ex(('127.0.0.1', port)) != 0, port

@@ -5,8 +5,9 @@
     GET /         the page; reads --db-url/data on every request
     GET /health   {"app", "ok": true}
 
-Every answer carries the header X-App: <name>. It writes --pidfile once it
-listens and removes it on exit.
+Every answer carries the header X-App: <name>. It writes --portfile (the
+port it listens on: --port 0 takes any free one) and --pidfile once it
+listens, and removes the pidfile on exit.
 """
 
 import argparse
@@ -84,13 +85,19 @@ def main():
     p.add_argument('--db-url', required=True)
     p.add_argument('--data-version', default='')
     p.add_argument('--pidfile', required=True)
+    p.add_argument('--portfile',
+                   help='write the port listened on here (--port 0: any)')
     args = p.parse_args()
 
     server = http.server.ThreadingHTTPServer((args.address, args.port),
                                              Handler)
     server.daemon_threads = True
     server.args = args
+    args.port = server.server_address[1]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if args.portfile:
+        with open(args.portfile, 'w') as f:
+            f.write('%d\n' % args.port)
     with open(args.pidfile, 'w') as f:
         f.write('%d\n' % os.getpid())
     print('%s: serving http://%s:%d/ with db %s (data_version %s)' % (

@@ -74,6 +74,24 @@ print(json.loads(body)[sys.argv[2]] if len(sys.argv) > 2 else body)
 PY
 }
 
+svc_port() {    # the port the service listens on, once it wrote service.port (30 s)
+    _i=0
+    until [ -s "$svc_dir/service.port" ]; do
+        if ! svc_alive "$svc_started"; then
+            echo "the service exited; the end of $svc_log:" >&2
+            tail -n 20 "$svc_log" >&2
+            return 1
+        fi
+        _i=$((_i + 1))
+        if [ "$_i" -ge 150 ]; then
+            echo "the service wrote no port within 30 s" >&2
+            return 1
+        fi
+        sleep 0.2
+    done
+    tr -dc 0-9 < "$svc_dir/service.port"
+}
+
 svc_wait() {    # svc_wait URL TEXT: until our service holds its pidfile and URL answers with TEXT (30 s)
     _i=0
     while :; do
