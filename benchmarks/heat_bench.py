@@ -12,6 +12,7 @@ starts a create.
 """
 
 import os
+import re
 import signal
 import threading
 import time
@@ -39,19 +40,20 @@ class HeatBench(object):
     # -- one stack ---------------------------------------------------------
 
     def create(self, prefix, template, softorch=True, timeout=300,
-               znodes=False):
+               znodes=False, files=None, params=None):
         """Create a stack and wait for it. A dict: name, sid, stamps dir,
         post (epoch s), complete (engine log, epoch s), create_s,
         engine_peak_kb, and the zNode peak when asked."""
         name = '%s-%s' % (prefix, uuid.uuid4().hex[:6])
         stamps = os.path.join(self.workdir, 'stamps', name)
         os.makedirs(stamps)
-        params = {'stamps': stamps} if softorch else {}
+        params = dict({'stamps': stamps} if softorch else {},
+                      **(params or {}))
         svc.reset_peak_rss(self.heat.pid)
         sampler = ZnodeSampler(self.services) if znodes else None
         t0 = time.time()
         sid = self.heat.client.stacks.create(
-            stack_name=name, template=template, files={},
+            stack_name=name, template=template, files=files or {},
             environment=tmpl.LOCAL_ENV if softorch else {},
             parameters=params, disable_rollback=True,
             timeout_mins=60)['stack']['id']
@@ -284,3 +286,61 @@ def scale(hb, n, template_so, template_none, timeout, none_timeout=900):
     if error:
         out['error'] = error
     return out
+
+
+def group_scaling(hb, runs):
+    """A ResourceGroup of members between a db and a load balancer (lb):
+    what a stack update adding one member costs against creating that
+    member's stack alone, and what removing it costs. Per run: create the
+    group of 2; update to 3 (POST -> UPDATE COMPLETE log line, and -> the
+    end of lb's run with the three); update back to 2; create one member
+    template on its own (POST -> CREATE COMPLETE)."""
+    import json as json_mod
+    files = {tmpl.GROUP_MEMBER: json_mod.dumps(tmpl.group_member())}
+    out = []
+    for _ in range(runs):
+        run = hb.create('group', tmpl.group_parent(), files=files,
+                        params={'count': 2})
+        row = {'create_s': run['create_s']}
+        for count, key in ((3, 'scale_out'), (2, 'scale_in')):
+            t0, done = update(hb, run, {'count': count})
+            row[key + '_s'] = done - t0
+            lb = stats.read_stamp(run['stamps'], 'lb')
+            row[key + '_lb_s'] = lb[1] - t0 if lb and lb[1] > t0 else None
+        hb.stop_servers(run)
+        alone = hb.create('member', tmpl.group_member(alone=True))
+        row['member_alone_s'] = alone['create_s']
+        hb.stop_servers(alone)
+        # Heat's own cost of the same scale-out: the shape as
+        # OS::Heat::None.
+        none_files = {tmpl.GROUP_MEMBER: json_mod.dumps(tmpl.as_none(
+            tmpl.group_member()))}
+        none = hb.create('groupnone', tmpl.as_none(tmpl.group_parent()),
+                         softorch=False, files=none_files,
+                         params={'count': 2})
+        t0, done = update(hb, none, {'count': 3})
+        row['none_scale_out_s'] = done - t0
+        out.append(row)
+    return out
+
+
+def update(hb, run, params, timeout=300):
+    """PATCH the stack's parameters; (POST time, the engine log's 'Stack
+    UPDATE COMPLETE (<name>)' time of this update), epoch seconds."""
+    before = len(svc.log_times(hb.heat.log_path, r'Stack UPDATE COMPLETE '
+                               r'\(%s\)' % re.escape(run['name'])))
+    t0 = time.time()
+    hb.heat.client.stacks.update(run['sid'], existing=True,
+                                 parameters=params)
+
+    def logged():
+        times = svc.log_times(hb.heat.log_path, r'Stack UPDATE (COMPLETE|'
+                              r'FAILED) \(%s\)' % re.escape(run['name']))
+        return times.get(before)
+    done = svc.wait_for(logged, timeout, 'stack %s UPDATE' % run['name'],
+                        interval=0.1)
+    status, reason = hb.heat.wait(run['sid'], 'UPDATE', 60)
+    if status != 'UPDATE_COMPLETE':
+        raise svc.BenchError('stack %s: %s: %s' % (run['name'], status,
+                                                   reason))
+    return t0, done

@@ -49,6 +49,7 @@ FULL = {
     'fabric_chains': 10, 'fabric_chain_length': 40,
     'lag_runs': 10,
     'chain_depth': 30, 'chain_softorch_runs': 5, 'chain_heatwired_runs': 2,
+    'group_runs': 3,
     'scale_sizes': [10, 100, 1000],
 }
 SMOKE = {
@@ -56,6 +57,7 @@ SMOKE = {
     'fabric_chains': 2, 'fabric_chain_length': 10,
     'lag_runs': 2,
     'chain_depth': 30, 'chain_softorch_runs': 1, 'chain_heatwired_runs': 1,
+    'group_runs': 1,
     'scale_sizes': [10, 50],
 }
 
@@ -241,7 +243,34 @@ def measure(services, cfg, run_dir):
             'method': occ_model.describe(), 'heat_edge_s': round(
                 heat_edge, 3), 'run_s': round(run_s, 4)}
 
-        # 5. Scale.
+        # 5. Groups: a scale-out of one member against that member alone.
+        rows = phases.run('groups', heat_bench.group_scaling, hb,
+                          cfg['group_runs'])
+        for key, what in (
+                ('create', 'create of db, lb and a group of 2 members: '
+                 'POST -> COMPLETE log line'),
+                ('scale_out', 'stack update count 2 -> 3: PATCH -> UPDATE '
+                 'COMPLETE log line'),
+                ('scale_out_lb', 'the same update: PATCH -> the end of lb\'s '
+                 'run with the three members (its script\'s own stamp)'),
+                ('scale_in', 'stack update count 3 -> 2: PATCH -> UPDATE '
+                 'COMPLETE log line (lb re-runs first, then the leaving '
+                 'member\'s DELETE config)'),
+                ('scale_in_lb', 'the same update: PATCH -> the end of lb\'s '
+                 'run without the leaving member'),
+                ('member_alone', 'create of the member template as a stack '
+                 'of its own (agent, server, component): POST -> COMPLETE '
+                 'log line'),
+                ('none_scale_out', 'the scale-out 2 -> 3 of the same shape '
+                 'made of OS::Heat::None (Heat\'s own cost): PATCH -> UPDATE '
+                 'COMPLETE log line')):
+            fig['group_%s_s' % key] = stats.figure(
+                [r[key + '_s'] for r in rows if r[key + '_s'] is not None],
+                's', what)
+        details['groups'] = [{k: round(v, 3) if isinstance(v, float) else v
+                              for k, v in r.items()} for r in rows]
+
+        # 6. Scale.
         for size in cfg['scale_sizes']:
             so_t, none_t = tmpl.layered(size), tmpl.layered_none(size)
             shape = shapes.shape(so_t)
@@ -275,6 +304,13 @@ def flat(fig, details, cfg):
     out['edge_handoff_over_zk_roundtrip'] = round(
         fig['edge_handoff_ms']['median'] / fig['zk_roundtrip_ms']['median'],
         2)
+    for key in ('scale_out', 'scale_out_lb', 'scale_in', 'member_alone',
+                'none_scale_out'):
+        out['group_%s_s' % key] = (fig.get('group_%s_s' % key) or {}).get(
+            'median')
+    if out['group_scale_out_s'] and out['group_member_alone_s']:
+        out['group_scale_out_over_member_alone'] = round(
+            out['group_scale_out_s'] / out['group_member_alone_s'], 2)
     for size in (10, 100, 1000):
         d = details.get('scale%d' % size)
         p = 'scale%d_' % size

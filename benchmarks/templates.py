@@ -190,3 +190,103 @@ def heat_graph_size(template):
         edges += len(deps)
         needed.update(deps)
     return edges, len(set(resources) - needed)
+
+
+# -- groups ---------------------------------------------------------------
+
+GROUP_MEMBER = 'bench_member.yaml'
+
+
+def group_member(alone=False):
+    """A group member: its agent, server and one component reading the
+    parent's db through ../db; ``alone``, the same stack on its own, with
+    db's value as a parameter instead (what one member costs without a
+    group)."""
+    resources = {
+        'agent': {'type': 'OS::SoftOrch::Agent'},
+        'server': {'type': 'OS::Nova::Server', 'properties': {
+            'image': 'cirros', 'flavor': 'm1.tiny',
+            'user_data_format': 'RAW',
+            'user_data': {'get_attr': ['agent', 'user_data']}}},
+        'app': {'type': 'OS::SoftOrch::SoftwareComponent', 'properties': {
+            'agent': {'get_resource': 'agent'},
+            'inputs': [{'name': 'stamps'}, {'name': 'db_url'}],
+            'outputs': [{'name': 'url'}],
+            'input_values': {'stamps': {'get_param': 'stamps'}},
+            'configs': [{'actions': ['CREATE', 'UPDATE'], 'config':
+                         stamped_script('echo -n "app:$db_url" > '
+                                        '$heat_outputs_path.url\n')}]}}}
+    params = {'stamps': {'type': 'string'}}
+    if alone:
+        params['db_url'] = {'type': 'string', 'default': 'db://bench'}
+        resources['app']['properties']['input_values']['db_url'] = {
+            'get_param': 'db_url'}
+    else:
+        resources['db_link'] = {'type': 'OS::SoftOrch::ComponentLink',
+                                'properties': {'from': '../db', 'to': 'app',
+                                               'map': {'db_url': 'db_url'}}}
+    return {'heat_template_version': VERSION, 'parameters': params,
+            'resources': resources}
+
+
+def group_parent():
+    """db and lb on agents of their own, and an application tier of
+    ``count`` members (a ResourceGroup of group_member()) between them: lb
+    reads every member's url."""
+    resources = {}
+    _agents(resources, ['db', 'lb'])
+    resources['db'] = _component('db', [], {}, outputs=('db_url',))
+    resources['db']['properties']['configs'][0]['config'] = stamped_script(
+        'echo -n db://bench > $heat_outputs_path.db_url\n')
+    resources['lb'] = _component('lb', ['backends'], {}, outputs=())
+    resources['app_tier'] = {
+        'type': 'OS::Heat::ResourceGroup', 'depends_on': ['root'],
+        'properties': {'count': {'get_param': 'count'}, 'resource_def': {
+            'type': GROUP_MEMBER,
+            'properties': {'stamps': {'get_param': 'stamps'}}}}}
+    resources['lb_backends'] = {
+        'type': 'OS::SoftOrch::ComponentLink', 'properties': {
+            'from': 'app_tier/app', 'to': 'lb',
+            'map': {'backends': 'url'}}}
+    t = _template(resources)
+    t['parameters']['count'] = {'type': 'number', 'default': 2}
+    return t
+
+
+def as_none(template):
+    """The same resources as OS::Heat::None, each depending on what it
+    read: Heat's own cost of the shape."""
+    out = {'heat_template_version': VERSION,
+           'parameters': {k: v for k, v in (
+               template.get('parameters') or {}).items() if k == 'count'},
+           'resources': {}}
+    for name, res in template['resources'].items():
+        if res['type'] == 'OS::Heat::ResourceGroup':
+            props = dict(res['properties'])
+            props['resource_def'] = dict(props['resource_def'],
+                                         properties={})
+            out['resources'][name] = dict(res, properties=props)
+            continue
+        deps = sorted(_refs(res.get('properties')) & set(
+            template['resources']))
+        out['resources'][name] = {'type': 'OS::Heat::None'}
+        if deps or res.get('depends_on'):
+            out['resources'][name]['depends_on'] = sorted(
+                set(deps) | set(res.get('depends_on') or ()))
+    return out
+
+
+def _refs(snippet):
+    found = set()
+    if isinstance(snippet, dict):
+        for k, v in snippet.items():
+            if k in ('get_resource',) and isinstance(v, str):
+                found.add(v)
+            elif k == 'get_attr' and isinstance(v, list) and v:
+                found.add(v[0])
+            else:
+                found |= _refs(v)
+    elif isinstance(snippet, list):
+        for v in snippet:
+            found |= _refs(v)
+    return found
