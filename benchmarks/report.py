@@ -473,9 +473,10 @@ def write(results, out_dir):
           'load balancer reading every member (`app_tier/app`). Adding a '
           'member is a stack update: Heat updates the parent, the group '
           'and every member stack, creates the new one, and lb re-runs '
-          'once with the new list. The ratio of the scale-out to the '
-          'member alone (%s) is what the group costs over the member\'s '
-          'own stack.' % _fmt(results.get(
+          'once with the new list. The scale-out takes %s times the '
+          'member\'s own stack; the same shape made of OS::Heat::None '
+          'shows how much of that is Heat\'s own (its nested stacks\' '
+          'update traversals).' % _fmt(results.get(
               'group_scale_out_over_member_alone')))
         w('')
     w('## 6. Scale')
