@@ -32,7 +32,9 @@ def add_parser(subparsers):
 def bars(view, now=None):
     """One dict per component that took part in the stack's last
     operation: name, host label, state, and the waiting and running
-    intervals in seconds since the epoch."""
+    intervals in seconds since the epoch. A group's members (stacks of
+    their own) are rows too, ``<group>/<member>/<component>``, when they
+    ran during it."""
     from heat_softorch.fabric import view as view_mod
     now = time.time() if now is None else now
     epoch = (view.get('manifest') or {}).get('epoch')
@@ -41,25 +43,42 @@ def bars(view, now=None):
         st = comp.get('status') or {}
         if not comp['current'] or (epoch and st.get('epoch') != epoch):
             continue
-        state = st.get('state')
-        started, finished = st.get('started'), st.get('finished')
-        since = st.get('waiting_since')
-        end = finished if finished else (now if state == 'RUNNING' else None)
-        running = (started, end) if started and end else None
-        wait_end = started or finished or (now if state == 'WAITING'
-                                           else None)
-        waiting = (since, wait_end) if since and wait_end and \
-            wait_end >= since else None
-        out.append({
-            'component': name, 'host': comp['host'],
-            'label': host_label(comp), 'state': state,
-            'action': st.get('action'),
-            'confirmed': bool(st.get('confirmed')),
-            'waiting': waiting, 'running': running,
-            'end': end if end else (wait_end if waiting else None),
-            'start': started,
-        })
+        out.append(_bar(name, comp['host'], host_label(comp), st, now))
+    if out:
+        since = min(t for r in out for t in (
+            (r['waiting'] or (None,))[0], r['start'], r['end']) if t)
+        for name, m in _members(view):
+            row = _bar(name, m.get('host'), '%s (%s)' % (
+                m.get('server') or '?', m.get('host')), m['status'], now)
+            if any(t and t >= since for t in (
+                    row['start'], row['end'], (row['waiting'] or (None,))[0])):
+                out.append(row)
     return out
+
+
+def _members(view):
+    for group in view.get('groups') or ():
+        for m in group['members']:
+            yield '%s/%s/%s' % (group['group'], m.get('member'),
+                                group['component']), m
+
+
+def _bar(name, host, label, st, now):
+    state = st.get('state')
+    started, finished = st.get('started'), st.get('finished')
+    since = st.get('waiting_since')
+    end = finished if finished else (now if state == 'RUNNING' else None)
+    running = (started, end) if started and end else None
+    wait_end = started or finished or (now if state == 'WAITING' else None)
+    waiting = (since, wait_end) if since and wait_end and \
+        wait_end >= since else None
+    return {
+        'component': name, 'host': host, 'label': label, 'state': state,
+        'action': st.get('action'), 'confirmed': bool(st.get('confirmed')),
+        'waiting': waiting, 'running': running,
+        'end': end if end else (wait_end if waiting else None),
+        'start': started,
+    }
 
 
 def host_label(comp):
@@ -69,9 +88,27 @@ def host_label(comp):
 
 
 def upstreams(view):
+    """{row name: its upstreams' row names}: a group read stands for every
+    member, and a member reads what its export readers say."""
     comps = (view.get('manifest') or {}).get('components') or {}
-    return {n: sorted({u for _, u, _ in c.get('upstream') or ()})
-            for n, c in comps.items()}
+    members = {}
+    for name, m in _members(view):
+        members.setdefault('%s/%s' % (name.split('/')[0],
+                                      name.split('/')[-1]), []).append(
+            (name, m))
+    out = {}
+    for n, c in comps.items():
+        ups = set()
+        for _, u, _ in c.get('upstream') or ():
+            ups.update([x for x, _ in members.get(u, ())] or [u])
+        out[n] = sorted(ups)
+    for rows in members.values():
+        for name, m in rows:
+            out[name] = sorted(
+                e['component'] for e in view.get('exports') or ()
+                if any(r['stack'] == m.get('stack') and
+                       r['host'] == m.get('host') for r in e['readers']))
+    return out
 
 
 def critical_path(rows, ups):

@@ -324,6 +324,18 @@ class Analysis(object):
             len(agents), 'agent' if len(agents) == 1 else 'agents',
             edges, 'edge' if edges == 1 else 'edges',
             'depth %d' % self.depth if self.acyclic else 'cyclic')
+        for name in sorted(self.model.groups):
+            group = self.model.groups[name]
+            inner = len(group.member.components) if group.member else 0
+            text += ', group %s (%d %s per member)' % (
+                name, inner, 'component' if inner == 1 else 'components')
+        across = len([k for k in self.model.links.values()
+                      if k.source_ref.remote]) + sum(
+            len([k for k in g.member.links.values() if k.source_ref.remote])
+            for g in self.model.groups.values() if g.member)
+        if across:
+            text += ', %d %s across stacks' % (
+                across, 'link' if across == 1 else 'links')
         if self.problems:
             n = len(self.problems)
             text += ', %d %s' % (n, 'problem' if n == 1 else 'problems')
