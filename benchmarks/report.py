@@ -39,6 +39,12 @@ def plot_handoff(results, path):
           'finished -> started (no Heat)', color='tab:cyan', linestyle='--')
     _ecdf(ax, s.get('heat_chain_edge_handoff_ms', []), 'handoff inside the '
           'Heat 30-chain (script stamps)', color='tab:orange')
+    _ecdf(ax, s.get('edge_softorch_cloud_ms', []), 'softorch chain on the '
+          'Keystone cloud', color='tab:green')
+    _ecdf(ax, s.get('edge_native_1s_ms', []), 'Heat\'s deployments, '
+          'polling 1 s', color='tab:red')
+    _ecdf(ax, s.get('edge_native_ms', []), 'Heat\'s deployments, warm, '
+          'polling 30 s', color='darkred')
     zk = results.get('zk_roundtrip_ms_p50')
     if zk:
         ax.axvline(3 * zk, color='grey', linestyle=':',
@@ -47,7 +53,8 @@ def plot_handoff(results, path):
     ax.set_xscale('log')
     ax.set_xlabel('ms (log scale)')
     ax.set_ylabel('fraction of edges')
-    ax.set_title('Per-edge handoff vs ZooKeeper\'s own round trip')
+    ax.set_title('Per-edge handoff: ZooKeeper, softorch, Heat\'s own '
+                 'deployments')
     ax.legend(fontsize=7, loc='lower right')
     ax.grid(True, which='both', alpha=0.3)
     fig.tight_layout()
@@ -57,39 +64,78 @@ def plot_handoff(results, path):
 
 def plot_chain(results, path):
     f = results['figures']
-    labels = ['softorch\n(ZooKeeper wiring)', 'Heat-wired\n(measured)',
-              'os-collect-config\nmodel (computed)']
+    labels = ['softorch\n(ZooKeeper wiring)', 'Heat-wired\n(OS::Heat::Value)']
     phase = [f['chain30_softorch_s']['median'],
-             f['chain30_heatwired_s']['median'],
-             f['chain30_occ_model_s']['median']]
-    p95 = [f['chain30_softorch_s']['p95'], f['chain30_heatwired_s']['p95'],
-           None]
+             f['chain30_heatwired_s']['median']]
+    p95 = [f['chain30_softorch_s']['p95'], f['chain30_heatwired_s']['p95']]
     create = [f['chain30_softorch_create_s']['median'],
-              f['chain30_heatwired_create_s']['median'], None]
+              f['chain30_heatwired_create_s']['median']]
     fig, ax = plt.subplots(figsize=(8, 4.5))
     xs = range(len(labels))
-    bars = ax.bar([x - 0.2 for x in xs], phase, width=0.4,
-                  label='component phase (first script start -> last exit)',
-                  color=['tab:blue', 'tab:orange', 'white'],
-                  edgecolor='black')
-    bars[2].set_hatch('//')
-    ax.bar([x + 0.2 for x in xs[:2]], create[:2], width=0.4,
+    ax.bar([x - 0.2 for x in xs], phase, width=0.4,
+           label='component phase (first script start -> last exit)',
+           color=['tab:blue', 'tab:orange'], edgecolor='black')
+    ax.bar([x + 0.2 for x in xs], create, width=0.4,
            label='whole stack create', color='lightgrey', edgecolor='black')
     for x, v, q in zip(xs, phase, p95):
-        ax.annotate('%.2f s' % v + ('' if q is None else '\np95 %.2f' % q),
-                    (x - 0.2, v), ha='center', va='bottom', fontsize=8)
-    for x, v in zip(xs[:2], create[:2]):
+        ax.annotate('%.2f s\np95 %.2f' % (v, q), (x - 0.2, v), ha='center',
+                    va='bottom', fontsize=8)
+    for x, v in zip(xs, create):
         ax.annotate('%.1f s' % v, (x + 0.2, v), ha='center', va='bottom',
                     fontsize=8)
     ax.set_yscale('log')
     ax.set_xticks(list(xs))
     ax.set_xticklabels(labels)
     ax.set_ylabel('seconds (log scale)')
-    ax.set_title('30-deep chain on two agents')
+    ax.set_title('30-deep chain on two agents (all-in-one Heat); Heat\'s own '
+                 'deployments: bench-peer.png')
     ax.legend(fontsize=8, loc='upper left')
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def plot_peer(results, path):
+    """softorch against Heat's own deployments on the same cloud."""
+    f = results['figures']
+    if 'chain30_native_s' not in f:
+        return False
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
+    colors = ['tab:green', 'tab:red', 'darkred']
+    labels = ['softorch', 'Heat\'s,\npolling 1 s', 'Heat\'s, warm,\n'
+              'polling 30 s']
+    panels = (
+        ('30-deep chain: component phase', [
+            f['chain30_softorch_cloud_s'], f['chain30_native_1s_s'],
+            f['chain30_native_s']]),
+        ('three-tier example: software phase', [
+            f['three_tier_softorch_s'], f['three_tier_native_1s_s'],
+            f['three_tier_native_s']]))
+    for ax, (title, figs) in zip(axes, panels):
+        vals = [x['median'] for x in figs]
+        bars = ax.bar(range(3), vals, color=colors, edgecolor='black')
+        for b, x in zip(bars, figs):
+            if x.get('computed'):
+                b.set_hatch('//')
+                b.set_facecolor('white')
+        base = vals[0]
+        for i, v in enumerate(vals):
+            ax.annotate(('%.2f s' if v < 1 else '%.1f s') % v + (
+                '' if i == 0 else '\n%.0fx softorch' % (v / base)),
+                (i, v), ha='center', va='bottom', fontsize=8)
+        ax.set_yscale('log')
+        ax.set_ylim(min(vals) / 2, max(vals) * 5)
+        ax.minorticks_off()
+        ax.set_xticks(range(3))
+        ax.set_xticklabels(labels, fontsize=8)
+        ax.set_ylabel('seconds (log scale)')
+        ax.set_title(title, fontsize=10)
+    fig.suptitle('softorch against Heat\'s own software deployments, same '
+                 'Keystone-backed Heat (hatched: extrapolated)', fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
 
 
 def plot_scale(results, path):
@@ -288,13 +334,148 @@ def _shapes_section(w):
     w('')
 
 
+def _requests(run, service, key='requests'):
+    r = run[key][service]
+    parts = ', '.join('%s %d' % (k, n) for k, n in sorted(
+        r.items(), key=lambda kv: -kv[1]) if k != 'total')
+    return '%d (%s)' % (r['total'], parts) if parts else str(r['total'])
+
+
+def _peer_section(w, results, plot):
+    f = results['figures']
+    d = results['details']
+    tt = d['three_tier']
+    ctx = results['context']
+    w('## 6. Against Heat\'s own software deployments')
+    w('')
+    w('Both paths on one Heat: %s. The native path is Heat\'s '
+      '`OS::Heat::SoftwareConfig` and `OS::Heat::SoftwareDeployment` on '
+      'LocalServers with `user_data_format: SOFTWARE_CONFIG` (a stack '
+      'user per server and per deployment, transport POLL_SERVER_HEAT, '
+      'signals HEAT_SIGNAL), each an os-collect-config process with '
+      'heat-agents\' hooks (`.venv-native-agent`), polling every 30 s '
+      '(an image\'s default) or every 1 s (the server\'s '
+      '`os-collect-config` metadata). softorch\'s stacks are its own '
+      'components on LocalServers with agents. The all-in-one Heat of '
+      'sections 1-5 has no Keystone, which the native path needs; '
+      'softorch\'s own figures here are measured again on this cloud '
+      '(`benchmarks/peer_bench.py`).' % ctx.get('cloud', {}).get(
+          'how', 'make up\'s cloud'))
+    w('')
+    so_e, n1_e, n30_e = (f['edge_softorch_cloud_ms'], f['edge_native_1s_ms'],
+                         f['edge_native_ms'])
+    so_c, n1_c, n30_c = (f['chain30_softorch_cloud_s'],
+                         f['chain30_native_1s_s'], f['chain30_native_s'])
+    so_t, n1_t, n30_t = (f['three_tier_softorch_s'],
+                         f['three_tier_native_1s_s'],
+                         f['three_tier_native_s'])
+
+    def x(a, b):
+        return '%.0fx' % (a / b) if a and b else 'n/a'
+    w('| measure | softorch | Heat\'s, polling 1 s | Heat\'s, warm, '
+      'polling 30 s | 1 s / softorch | 30 s / softorch |')
+    w('| --- | --- | --- | --- | --- | --- |')
+    w('| per edge, script exit -> next script start, median '
+      '(`edge_*_ms_p50`) | %.0f ms | %.2f s | %.1f s | %s | %s |' % (
+          so_e['median'], n1_e['median'] / 1e3, n30_e['median'] / 1e3,
+          x(n1_e['median'], so_e['median']),
+          x(n30_e['median'], so_e['median'])))
+    w('| 30-deep chain, component phase (`chain30_native_s`, '
+      '`chain30_native_1s_s`) | %.2f s | %.1f s | %.0f s%s | %s | %s |' % (
+          so_c['median'], n1_c['median'], n30_c['median'],
+          ' (extrapolated)' if n30_c.get('computed') else '',
+          x(n1_c['median'], so_c['median']),
+          x(n30_c['median'], so_c['median'])))
+    meas = results.get('chain30_native_measured_s')
+    if meas and n30_c.get('computed'):
+        w('| 30-deep chain at 30 s measured in full (`make bench-scale`) '
+          '| | | %.0f s | | %s |' % (meas, x(meas, so_c['median'])))
+    w('| three-tier example, software phase (`three_tier_*_s`) | %.1f s | '
+      '%.1f s | %.1f s | %s | %s |' % (
+          so_t['median'], n1_t['median'], n30_t['median'],
+          x(n1_t['median'], so_t['median']),
+          x(n30_t['median'], so_t['median'])))
+    w('| three-tier example, whole create (POST -> COMPLETE) | %.1f s | '
+      '%.1f s | %.1f s (%d s of it the warm-up hold) | | |' % (
+          f['three_tier_softorch_create_s']['median'],
+          f['three_tier_native_1s_create_s']['median'],
+          f['three_tier_native_create_s']['median'],
+          tt['native_30s'].get('warmup_s') or 0))
+    so_run = tt['softorch'][0]
+    for key, when in (('requests', 'software phase'),
+                      ('requests_create', 'whole create')):
+        for service, label in (('keystone', 'Keystone'),
+                               ('heat', 'Heat API')):
+            w('| three-tier: %s requests, %s%s | %s | %s | %s | | |' % (
+                label, when, ' (`three_tier_*_%s_requests`)' % service
+                if key == 'requests' else '',
+                _requests(so_run, service, key),
+                _requests(tt['native_1s'], service, key),
+                _requests(tt['native_30s'], service, key)))
+    idle = tt['native_1s'].get('idle')
+    if idle:
+        ks = idle['requests']['keystone']['total']
+        ht = idle['requests']['heat']['total']
+        per = 60.0 / idle['seconds'] / 4
+        w('| at rest, per server and minute (measured at 1 s over %.0f s, '
+          '4 servers; 30 s: the same per poll) | 0 | %.0f Keystone + %.0f '
+          'Heat | %.1f Keystone + %.1f Heat | | |' % (
+              idle['seconds'], ks * per, ht * per, ks * per / 30,
+              ht * per / 30))
+    w('')
+    w('- Runs: softorch\'s chain %d times, its three-tier %d times '
+      '(medians; the request counts are the first run\'s); each native '
+      'stack once. The native 1 s chain and the native 30 s chain ran '
+      'side by side (each on servers of its own): the 30 s one is idle '
+      'but for a poll a server every 30 s.' % (
+          so_c['n'], len(tt['softorch'])))
+    w('- Warm agents: os-collect-config sleeps 1 s after its first poll and '
+      'doubles the sleep up to `polling_interval`, never going back '
+      '(`os_collect_config/collect.py`); 31 s after it starts it polls '
+      'every 30 s for good. The 30 s stacks hold their first deployment '
+      'back %d s after their servers exist (an `OS::Heat::TestResource`): '
+      'it appears to agents in that steady state, about mid-way between '
+      'two polls; at 1 s there is no ramp.' % (
+          tt['native_30s'].get('warmup_s') or 0))
+    w('- Per edge at 30 s the two servers\' polls lock to the runs (a '
+      'server sleeps a full interval after each run), so each edge costs '
+      'about one interval plus the run and its signal, whatever the '
+      'chain\'s length: %s' % n30_c['method'] + '.')
+    w('- Software phase: from the engine\'s "creating ... db" log line '
+      '(the first tier\'s resource starts, its server up) to "Stack '
+      'CREATE COMPLETE"; whole create from the POST. Both templates are '
+      'the example\'s (`three-tier-flat.yaml`, `three-tier-native.yaml`, the '
+      'same scripts), with one root every resource of their own without '
+      'a dependency depends on (see section 4) and, at 30 s, the warm-up '
+      'hold.')
+    w('- Requests: lines of Keystone\'s and Heat\'s API gunicorn access '
+      'logs (whole seconds, both ends included) over the software phase '
+      'and over the whole create (at 30 s the whole create includes the '
+      'warm-up hold\'s polls), nothing else running; the benchmark\'s own '
+      'client makes the same few in both (a login, the POST) and then '
+      'follows the engine\'s log. Kinds: *login* POST /v3/auth/tokens, *token '
+      'check* GET /v3/auth/tokens (keystonemiddleware validating a new '
+      'token), *discovery* GET /v3, *identity read/write* the stack '
+      'users, projects, roles and trusts Heat makes; *metadata poll* and '
+      '*signal* the agents\' Heat API calls. Each os-collect-config poll '
+      'is a password login, a discovery, a token check and a metadata '
+      'GET: a native server costs Keystone three requests per polling '
+      'interval for as long as it lives; a softorch agent never calls '
+      'Keystone or Heat (ZooKeeper carries its work).')
+    w('')
+    w('![softorch against Heat\'s own deployments](%s)' % plot)
+    w('')
+
+
 def write(results, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     plots = {
         'handoff': 'bench-handoff.png', 'chain': 'bench-chain30.png',
-        'scale': 'bench-scale.png', 'lag': 'bench-lag.png'}
+        'scale': 'bench-scale.png', 'lag': 'bench-lag.png',
+        'peer': 'bench-peer.png'}
     plot_handoff(results, os.path.join(out_dir, plots['handoff']))
     plot_chain(results, os.path.join(out_dir, plots['chain']))
+    has_peer = plot_peer(results, os.path.join(out_dir, plots['peer']))
     has_scale = plot_scale(results, os.path.join(out_dir, plots['scale']))
     has_lag = plot_lag(results, os.path.join(out_dir, plots['lag']))
     ctx = results['context']
@@ -312,6 +493,18 @@ def write(results, out_dir):
           ctx['date'], ' (BENCH_QUICK smoke run: small N, not the figures '
           'to quote)' if ctx.get('quick') else ''))
     w('')
+    src = results.get('scale_source')
+    if src:
+        w('The 1,000-component figures (%s)%s come from the last run '
+          'with the 1,000-component stacks, %s (git %s, %.0f s), kept in '
+          '[%s](../%s), which `make bench-scale` writes; everything else '
+          'from this run.' % (
+              ', '.join('`%s`' % k for k in src['keys'][:2]) + ', ...',
+              ' and the native 30-deep chain at 30 s measured in full'
+              if results.get('chain30_native_measured_s') else '',
+              src['date'], src['commit'], src.get('wall_s') or 0,
+              src['file'], src['file']))
+        w('')
     w('## Machine and software')
     w('')
     w('| | |')
@@ -330,6 +523,12 @@ def write(results, out_dir):
     w('| heat-softorch | %s (git %s%s) |' % (
         v.get('heat-softorch'), ctx.get('git', {}).get('commit'),
         ', uncommitted changes' if ctx.get('git', {}).get('dirty') else ''))
+    cv = ctx.get('cloud', {}).get('versions', {})
+    if cv:
+        w('| Keystone / os-collect-config / heat-agents / ansible-core | '
+          '%s / %s / %s / %s |' % (
+              cv.get('keystone'), cv.get('os-collect-config'),
+              cv.get('heat-agents'), cv.get('ansible-core')))
     w('| wall time of the run | %.0f s |' % ctx['wall_s'])
     w('')
     h = ctx['heat']
@@ -415,7 +614,6 @@ def write(results, out_dir):
         w('')
     w('## 4. The 30-deep chain: softorch wiring against Heat-level wiring')
     w('')
-    occ = f['chain30_occ_model_s']
     w('| | component phase median | p95 | N | whole stack create median '
       '| per-edge median |')
     w('| --- | --- | --- | --- | --- | --- |')
@@ -426,9 +624,6 @@ def write(results, out_dir):
             f['chain30_%s_s' % key]['p95'], f['chain30_%s_s' % key]['n'],
             f['chain30_%s_create_s' % key]['median'],
             f['chain30_%s_edge_ms' % key]['median']))
-    w('| os-collect-config model, **computed** | %.0f s (min %.0f, max '
-      '%.0f) | | | | %.1f s |' % (occ['median'], occ['min'], occ['max'],
-                                  occ['median'] / 29.0))
     w('')
     w('Ratio Heat-wired / softorch component phase: **%.1fx**.' %
       results['chain30_ratio'])
@@ -443,9 +638,8 @@ def write(results, out_dir):
       'triggering each leaf, which with the agents as leaves starts the '
       'second VM a second after the first (the scale templates have the '
       'same root: 100 agents as leaves would cost 100 s of that sleep).')
-    w('- Model: %s; one Heat-level edge taken as the measured Heat-wired '
-      'phase / 29 = %.2f s, script run %.1f ms.' % (
-          occ['method'], occ['heat_edge_s'], occ['run_s'] * 1e3))
+    w('- Heat\'s own software deployments add the in-VM agent\'s '
+      'polling to every Heat-wired edge: section 6 measures them.')
     w('')
     w('![chain](%s)' % plots['chain'])
     w('')
@@ -513,6 +707,10 @@ def write(results, out_dir):
               x['engine_peak_rss_mb_none'], x['agent_peak_rss_mb'],
               x['znodes_peak'], x['znodes_at_complete']))
     w('')
+    if src and 'scale1000' in d:
+        w('The 1,000 row is from %s (%s, git %s); the other rows from '
+          'this run.' % (src['file'], src['date'], src['commit']))
+        w('')
     w('One run per size (the issue asks for one at 1,000). Shape: 10 '
       'layers of n/10 components; component j of layer l reads components '
       'j and j+1 (mod width) of layer l-1 and runs on agent (j + l) mod '
@@ -530,6 +728,8 @@ def write(results, out_dir):
         w('![scale](%s)' % plots['scale'])
         w('')
     _shapes_section(w)
+    if has_peer:
+        _peer_section(w, results, plots['peer'])
     w('## What the profiles showed')
     w('')
     for para in PROFILE_FINDINGS:

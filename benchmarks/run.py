@@ -1,20 +1,36 @@
 """heat-softorch's benchmark suite: ``make bench`` (or, with the venvs in
 place, ``.venv/bin/python benchmarks/run.py``).
 
-Starts a private ZooKeeper, MariaDB and Heat (all-in-one, convergence),
-measures, stops everything it started (on failure too), and writes
-``benchmarks/results.json`` and ``doc/benchmarks.md`` with its plots
-``doc/bench-*.png``. Not a test: nothing here asserts a time.
+Two halves, one after the other, each on services of its own that are
+stopped at the end (on failure too):
+
+1. softorch alone, on a private ZooKeeper, MariaDB and Heat all-in-one
+   (noauth, convergence): ZooKeeper's round trip, the agent handoff,
+   completion lag, the 30-deep chain against Heat-level wiring, stacks of
+   10 and 100 components beside OS::Heat::None stacks of the same shape;
+2. softorch against Heat's own software deployments on one Keystone-backed
+   cloud (`make up`'s, tools/localheat.sh): benchmarks/peer_bench.py.
+
+It writes ``benchmarks/results.json`` and ``doc/benchmarks.md`` with its
+plots ``doc/bench-*.png``. Not a test: nothing here asserts a time.
+
+``make bench-scale`` (``run.py --scale``) runs the same with the
+1,000-component stacks as well and the native 30-deep chain at 30 s in
+full (about an hour on 2 cores), and writes
+``benchmarks/results-scale.json``; ``make bench`` copies the figures only
+that run has into its results (saying so) and the report.
 
 Environment:
-  BENCH_QUICK=1      a smoke run of every measure at small N (about 3
+  BENCH_QUICK=1      a smoke run of every measure at small N (about 6
                      minutes); writes under .run/bench/quick/ instead.
   BENCH_RUN_DIR      run directory (.run/bench)
   BENCH_TIMEOUT      seconds the whole run may take before it is stopped
-                     (default 2700)
+                     (default 1500; 5400 with --scale)
   BENCH_SCALE_BUDGET seconds a softorch scale stack may take (1800); one
                      still in progress is reported with what it had done
   SOFTORCH_AGENT_VENV  the agent-only venv (.venv-agent)
+  NATIVE_AGENT_VENV  os-collect-config and heat-agents' hooks
+                     (.venv-native-agent)
 
 ``benchmarks/run.py --report-only [results.json]`` rewrites the document
 and plots from stored results.
@@ -50,8 +66,15 @@ FULL = {
     'lag_runs': 10,
     'chain_depth': 30, 'chain_softorch_runs': 5, 'chain_heatwired_runs': 2,
     'group_runs': 3,
-    'scale_sizes': [10, 100, 1000],
+    'scale_sizes': [10, 100],
+    # The cloud half (peer_bench): the 30-deep chain softorch's way 3
+    # times and Heat's way at 1 s in full; at 30 s (warm agents) an
+    # 8-deep chain (7 edges, about 5 minutes) extrapolated to 30: the
+    # 30-deep one takes 16 minutes, `make bench-scale` runs it.
+    'cloud_chain_depth': 30, 'cloud_softorch_runs': 3,
+    'native30_depth': 8, 'native_warmup_s': 45,
 }
+SCALE = dict(FULL, scale_sizes=[10, 100, 1000], native30_depth=30)
 SMOKE = {
     'zk_roundtrips': 100,
     'fabric_chains': 2, 'fabric_chain_length': 10,
@@ -59,7 +82,13 @@ SMOKE = {
     'chain_depth': 30, 'chain_softorch_runs': 1, 'chain_heatwired_runs': 1,
     'group_runs': 1,
     'scale_sizes': [10, 50],
+    'cloud_chain_depth': 5, 'cloud_softorch_runs': 1,
+    'native30_depth': 3, 'native_warmup_s': 45,
 }
+# Figures only `make bench-scale` measures, which `make bench` takes from
+# its last results.
+SCALE_ONLY = ('scale1000_',)
+SCALE_RESULTS = os.path.join(REPO, 'benchmarks', 'results-scale.json')
 
 
 class Phases(object):
@@ -130,15 +159,13 @@ def git_commit():
     return (r.stdout.strip() or None, bool(dirty))
 
 
-def measure(services, cfg, run_dir):
+def measure(services, cfg, run_dir, phases):
     from benchmarks import fabric_bench
     from benchmarks import heat_bench
-    from benchmarks import occ_model
     from benchmarks import shapes
     from benchmarks import stats
     from benchmarks import templates as tmpl
 
-    phases = Phases()
     fig, samples, details = {}, {}, {}
 
     # 1. ZooKeeper's round trip.
@@ -225,24 +252,6 @@ def measure(services, cfg, run_dir):
             sum((r['agent_handoffs_ms'] for r in so), []), 'ms',
             'the same chain, agents\' status records')
         samples['heat_chain_edge_handoff_ms'] = edges_in_heat
-        # The computed os-collect-config line.
-        run_s = stats.p50(sum(([(r['phase_s'] -
-                                 sum(r['handoffs_ms']) / 1e3) / n]
-                               for r in so), []))
-        heat_edge = fig['chain30_heatwired_s']['median'] / (n - 1)
-        # The first poll's offset decides how the two servers' backed-off
-        # polls line up: the model is taken over offsets spread evenly
-        # across one 30 s interval.
-        modelled = [occ_model.chain_phase(n, heat_edge, run_s,
-                                          first_wait=w / 2.0)
-                    for w in range(60)]
-        fig['chain30_occ_model_s'] = {
-            'median': round(stats.p50(modelled), 1),
-            'min': round(min(modelled), 1), 'max': round(max(modelled), 1),
-            'n': 0, 'unit': 's', 'computed': True,
-            'method': occ_model.describe(), 'heat_edge_s': round(
-                heat_edge, 3), 'run_s': round(run_s, 4)}
-
         # 5. Groups: a scale-out of one member against that member alone.
         rows = phases.run('groups', heat_bench.group_scaling, hb,
                           cfg['group_runs'])
@@ -285,7 +294,7 @@ def measure(services, cfg, run_dir):
             details['scale%d' % size] = res
     finally:
         hb.close()
-    return fig, samples, details, phases.times
+    return fig, samples, details
 
 
 def flat(fig, details, cfg):
@@ -300,7 +309,6 @@ def flat(fig, details, cfg):
         out[key + '_p95'] = fig[key]['p95']
     out['chain30_ratio'] = round(fig['chain30_heatwired_s']['median'] /
                                  fig['chain30_softorch_s']['median'], 1)
-    out['chain30_occ_model_s'] = fig['chain30_occ_model_s']['median']
     out['edge_handoff_over_zk_roundtrip'] = round(
         fig['edge_handoff_ms']['median'] / fig['zk_roundtrip_ms']['median'],
         2)
@@ -346,6 +354,35 @@ def targets(flat_):
     return t
 
 
+def merge_scale(results, scale_path=SCALE_RESULTS):
+    """Put into ``results`` what only `make bench-scale` measures, from
+    its last results, and say where it comes from: the scale1000_* keys
+    and that stack's details, and the native 30-deep chain at 30 s as
+    measured in full (this run extrapolates it)."""
+    results.pop('scale_source', None)
+    if not os.path.exists(scale_path):
+        return results
+    with open(scale_path) as f:
+        sc = json.load(f)
+    for k, v in sc.items():
+        if k.startswith(SCALE_ONLY):
+            results[k] = v
+    if 'scale1000' in sc.get('details', {}):
+        results['details']['scale1000'] = sc['details']['scale1000']
+    fig = sc.get('figures', {}).get('chain30_native_s')
+    if fig and not fig.get('computed'):
+        results['chain30_native_measured_s'] = fig['median']
+        results['figures']['chain30_native_measured'] = fig
+    ctx = sc['context']
+    results['scale_source'] = {
+        'file': os.path.relpath(scale_path, REPO), 'date': ctx['date'],
+        'commit': ctx.get('git', {}).get('commit'),
+        'wall_s': ctx.get('wall_s'),
+        'keys': sorted(k for k in sc if k.startswith(SCALE_ONLY))}
+    results['targets'] = targets(results)
+    return results
+
+
 def main(argv):
     if '--report-only' in argv:
         from benchmarks import report
@@ -357,16 +394,21 @@ def main(argv):
         report.write(results, os.path.join(REPO, 'doc'))
         return 0
 
-    cfg = SMOKE if QUICK else FULL
+    scale = '--scale' in argv
+    cfg = SMOKE if QUICK else SCALE if scale else FULL
     run_dir = os.path.abspath(os.environ.get('BENCH_RUN_DIR') or
                               os.path.join(REPO, '.run', 'bench'))
+    main_json = os.path.join(REPO, 'benchmarks', 'results.json')
     out_json = (os.path.join(run_dir, 'quick', 'results.json') if QUICK
-                else os.path.join(REPO, 'benchmarks', 'results.json'))
+                else SCALE_RESULTS if scale else main_json)
     out_doc = (os.path.join(run_dir, 'quick') if QUICK
                else os.path.join(REPO, 'doc'))
     agent_venv = os.environ.get('SOFTORCH_AGENT_VENV') or os.path.join(
         REPO, '.venv-agent')
-    budget = int(os.environ.get('BENCH_TIMEOUT', '2700'))
+    native_venv = os.environ.get('NATIVE_AGENT_VENV') or os.path.join(
+        REPO, '.venv-native-agent')
+    budget = int(os.environ.get('BENCH_TIMEOUT', '5400' if scale
+                                else '1500'))
 
     def on_signal(signum, frame):
         raise SystemExit('benchmark stopped by signal %d' % signum)
@@ -382,68 +424,106 @@ def main(argv):
     started = time.time()
     t0 = time.monotonic()
     svc.log('heat-softorch benchmarks (%s run) in %s', 'quick' if QUICK
-            else 'full', run_dir)
+            else 'scale' if scale else 'full', run_dir)
     context = {'date': datetime.datetime.now(datetime.timezone.utc)
                .isoformat(timespec='seconds'), 'machine': machine(),
-               'quick': QUICK, 'config': cfg}
+               'quick': QUICK, 'scale': scale, 'config': cfg}
+    phases = Phases()
     services = svc.Services(run_dir, agent_venv)
-    ok = False
+    from benchmarks import peer_bench
+    cloud = peer_bench.Cloud(os.path.join(run_dir, 'cloud'), {
+        'engine': sys.prefix, 'agent': agent_venv, 'native': native_venv})
     try:
-        t = time.monotonic()
-        services.start()
-        setup_s = time.monotonic() - t
-        context['versions'] = {
-            'openstack-heat': _version('openstack-heat'),
-            'kazoo': _version('kazoo'),
-            'kazoo_agent_venv': _version('kazoo', os.path.join(
-                agent_venv, 'bin', 'python')),
-            'heat-softorch': _version('heat-softorch'),
-            'zookeeper': zk_version(services),
-            'python': platform.python_version(),
-        }
-        commit, dirty = git_commit()
-        context['git'] = {'commit': commit, 'dirty': dirty}
-        heat_conf = services.heat.settings
-        context['heat'] = {
-            'how': 'all-in-one process (tools/heat_allinone.py via '
-                   'benchmarks/heat_allinone.py): API, engine and '
-                   'convergence worker, transport fake://, MariaDB',
-            'convergence_engine': True,
-            'executor_thread_pool_size': heat_conf['DEFAULT'][
-                'executor_thread_pool_size'],
-            'check_slice': heat_conf['softorch']['check_slice'],
-            'max_resources_per_stack': heat_conf['DEFAULT'][
-                'max_resources_per_stack'],
-        }
-        fig, samples, details, phase_times = measure(services, cfg, run_dir)
-        phase_times['setup'] = round(setup_s, 1)
-        ok = True
+        try:
+            t = time.monotonic()
+            services.start()
+            phases.times['setup'] = round(time.monotonic() - t, 1)
+            context['versions'] = {
+                'openstack-heat': _version('openstack-heat'),
+                'kazoo': _version('kazoo'),
+                'kazoo_agent_venv': _version('kazoo', os.path.join(
+                    agent_venv, 'bin', 'python')),
+                'heat-softorch': _version('heat-softorch'),
+                'zookeeper': zk_version(services),
+                'python': platform.python_version(),
+            }
+            commit, dirty = git_commit()
+            context['git'] = {'commit': commit, 'dirty': dirty}
+            heat_conf = services.heat.settings
+            context['heat'] = {
+                'how': 'all-in-one process (tools/heat_allinone.py via '
+                       'benchmarks/heat_allinone.py): API, engine and '
+                       'convergence worker, transport fake://, MariaDB',
+                'convergence_engine': True,
+                'executor_thread_pool_size': heat_conf['DEFAULT'][
+                    'executor_thread_pool_size'],
+                'check_slice': heat_conf['softorch']['check_slice'],
+                'max_resources_per_stack': heat_conf['DEFAULT'][
+                    'max_resources_per_stack'],
+            }
+            fig, samples, details = measure(services, cfg, run_dir, phases)
+        finally:
+            t = time.monotonic()
+            clean = services.stop()
+            svc.log('services stopped (%.1f s)%s', time.monotonic() - t,
+                    '' if clean else ': see the messages above')
+        # 2. The peer, on the Keystone cloud.
+        try:
+            phases.run('cloud up', cloud.start)
+            context['cloud'] = {
+                'how': '`make up`\'s cloud (tools/localheat.sh): Keystone '
+                       'under gunicorn, Heat\'s API under gunicorn with '
+                       'keystonemiddleware, heat-engine with 2 workers '
+                       '(convergence) over RabbitMQ, trusts and a stack '
+                       'user domain, MariaDB, ZooKeeper over TLS',
+                'versions': cloud.versions()}
+            pfig, psamples, pdetails = peer_bench.measure(
+                cloud, dict(cfg, chain_depth=cfg['cloud_chain_depth']),
+                os.path.join(run_dir, 'cloud-runs'), phases)
+        finally:
+            t = time.monotonic()
+            try:
+                cloud.stop()
+            except svc.BenchError as exc:
+                svc.log('stopping the cloud: %s', exc)
+            svc.log('cloud stopped (%.1f s)', time.monotonic() - t)
     finally:
         signal.alarm(0)
-        t = time.monotonic()
-        clean = services.stop()
-        svc.log('services stopped (%.1f s)%s', time.monotonic() - t,
-                '' if clean else ': see the messages above')
+    fig.update(pfig)
+    samples.update(psamples)
+    details.update(pdetails)
     results = dict(flat(fig, details, cfg))
+    results.update(peer_bench.flat(pfig, pdetails))
     results['targets'] = targets(results)
     results['context'] = context
     results['context']['machine']['loadavg_end'] = os.getloadavg()
     results['context']['wall_s'] = round(time.monotonic() - t0, 1)
-    results['context']['phases_s'] = phase_times
+    results['context']['phases_s'] = phases.times
     results['context']['started'] = started
     results['figures'] = fig
     results['details'] = details
     results['samples'] = {k: [round(x, 3) for x in v]
                           for k, v in samples.items()}
-    os.makedirs(os.path.dirname(out_json), exist_ok=True)
-    with open(out_json, 'w') as f:
-        json.dump(results, f, indent=1, sort_keys=False)
-        f.write('\n')
+    if not QUICK and not scale:
+        merge_scale(results)
+    _write(results, out_json)
+    if scale and os.path.exists(main_json):
+        # The report stays make bench's, with this run's scale figures.
+        with open(main_json) as f:
+            results = merge_scale(json.load(f))
+        _write(results, main_json)
     from benchmarks import report
     report.write(results, out_doc)
     svc.log('wrote %s and %s/benchmarks.md in %.0f s', out_json, out_doc,
             time.monotonic() - t0)
-    return 0 if ok else 1
+    return 0
+
+
+def _write(results, path):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(results, f, indent=1, sort_keys=False)
+        f.write('\n')
 
 
 if __name__ == '__main__':

@@ -30,6 +30,7 @@ import time
 
 from heat_softorch.fabric import acls
 from heat_softorch.fabric import connection
+from heat_softorch.fabric import ensemble
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOLS = os.path.join(REPO, 'tools')
@@ -140,7 +141,7 @@ class Services(object):
 
     # -- lifecycle -------------------------------------------------------
 
-    def start(self, heat_extra=None):
+    def start(self, heat_extra=None, heat=True):
         leftovers = marked_processes(self.run_dir)
         if leftovers:
             # Only a previous run of this suite in this directory can
@@ -161,6 +162,8 @@ class Services(object):
             os.path.join(self.run_dir, 'zk', 'tls', 'ca.pem'))
         log('ZooKeeper on %s%s (%.1f s)', self.zk,
             '' if plaintext else ' over TLS', time.monotonic() - t)
+        if not heat:
+            return
         t = time.monotonic()
         self._script('mariadb.sh', 'mysql')
         with open(os.path.join(self.run_dir, 'mysql', 'url')) as f:
@@ -182,16 +185,7 @@ class Services(object):
     def four(self, word):
         """A four-letter command's answer (srvr, mntr)."""
         host, port = self.zk.split(',')[0].rsplit(':', 1)
-        with socket.create_connection((host, int(port)), timeout=5) as raw:
-            s = self.tls.context().wrap_socket(
-                raw, server_hostname=host) if self.tls else raw
-            s.sendall(word.encode())
-            data = b''
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    return data.decode()
-                data += chunk
+        return ensemble.four_letter(host, port, word, self.tls)
 
     def _script(self, name, sub, env=None):
         d = os.path.join(self.run_dir, sub)

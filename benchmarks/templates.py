@@ -290,3 +290,82 @@ def _refs(snippet):
         for v in snippet:
             found |= _refs(v)
     return found
+
+
+# -- Heat's own software deployments (the peer) ------------------------------
+
+# OS::Nova::Server as a LocalServer and Heat's deployment as its local
+# variant (examples/env-local.yaml): the native path of `make up`'s cloud.
+NATIVE_ENV = {'resource_registry': {
+    'OS::Nova::Server': 'OS::SoftOrch::LocalServer',
+    'OS::Heat::SoftwareDeployment': 'OS::SoftOrch::LocalSoftwareDeployment',
+    'OS::Neutron::Port': 'OS::Heat::None',
+    'OS::Neutron::FloatingIP': 'OS::Heat::None'}}
+
+
+def native_server(polling_interval):
+    """A Heat-ready server whose os-collect-config polls every
+    ``polling_interval`` s (its os-collect-config metadata, as an image's
+    os-collect-config.conf template reads it)."""
+    return {'type': 'OS::Nova::Server', 'depends_on': ['root'],
+            'metadata': {'os-collect-config': {
+                'polling_interval': polling_interval}},
+            'properties': {'image': 'heat-ready-image', 'flavor': 'm1.tiny',
+                           'user_data_format': 'SOFTWARE_CONFIG'}}
+
+
+def warmup(servers, seconds):
+    """A resource that completes ``seconds`` after ``servers`` exist: what
+    depends on it reaches os-collect-config once it polls at its steady
+    ``polling_interval`` (it starts at 1 s and doubles: 1, 2, 4, 8, 16 s,
+    then the interval: 31 s of ramp)."""
+    return {'type': 'OS::Heat::TestResource', 'depends_on': list(servers),
+            'properties': {'action_wait_secs': {'create': seconds}}}
+
+
+def native_chain(n, polling_interval, warmup_s=0):
+    """chain(n) as Heat's own SoftwareDeployments: c0..c{n-1} alternating
+    between two SOFTWARE_CONFIG servers, c_i reading c_{i-1}'s output
+    (a Heat dependency: Heat creates c_i once c_{i-1} has signalled), the
+    same stamped script. With ``warmup_s``, c0 waits that long after the
+    servers exist (warm agents)."""
+    resources = dict(ROOT)
+    for s in 'ab':
+        resources['server_' + s] = native_server(polling_interval)
+    resources['step'] = {'type': 'OS::Heat::SoftwareConfig',
+                         'depends_on': ['root'], 'properties': {
+                             'group': 'script',
+                             'inputs': [{'name': 'stamps'},
+                                        {'name': 'prev'}],
+                             'outputs': [{'name': 'n'}],
+                             'config': {'get_param': 'script'}}}
+    if warmup_s:
+        resources['warmup'] = warmup(['server_a', 'server_b'], warmup_s)
+    for i in range(n):
+        prev = {'get_attr': ['c%d' % (i - 1), 'n']} if i else '0'
+        resources['c%d' % i] = {
+            'type': 'OS::Heat::SoftwareDeployment', 'properties': {
+                'config': {'get_resource': 'step'},
+                'server': {'get_resource': 'server_' + 'ab'[i % 2]},
+                'input_values': {'stamps': {'get_param': 'stamps'},
+                                 'prev': prev}}}
+        if i == 0 and warmup_s:
+            resources['c0']['depends_on'] = ['warmup']
+    return _template(resources, {'last': {'value': {
+        'get_attr': ['c%d' % (n - 1), 'n']}}})
+
+
+def one_leaf(template):
+    """The template with a root every resource of its own without a
+    dependency depends on (see ROOT): Heat then starts its VMs together,
+    not one a second."""
+    import json
+    resources = dict(template['resources'])
+    for name, res in list(resources.items()):
+        text = json.dumps(res)
+        if 'depends_on' in res or 'get_resource' in text or \
+                'get_attr' in text:
+            continue
+        resources[name] = dict(res, depends_on=['root'])
+    resources.update(ROOT)
+    return dict(template, resources=resources)

@@ -47,11 +47,12 @@ def start_zookeeper(directory, port=0, nodes=1):
     return endpoint
 
 
-def zookeeper(directory, *args):
-    """tools/zookeeper.sh ACTION DIR ARGS (stop, stop-node N, ...)."""
+def zookeeper(directory, *args, **env):
+    """tools/zookeeper.sh ACTION DIR ARGS (stop, stop-node N, ...), with
+    ``env`` added to its environment (KILL='1')."""
     return subprocess.run([ZK_SCRIPT, args[0], directory] + [
         str(a) for a in args[1:]], check=True, text=True,
-        stdout=subprocess.PIPE).stdout.strip()
+        stdout=subprocess.PIPE, env=dict(os.environ, **env)).stdout.strip()
 
 
 def tls_of(endpoint):

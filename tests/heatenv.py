@@ -101,29 +101,49 @@ def heat_conf(run_dir, db_url, zk, convergence, extra=None):
 class Heat(object):
     """A running all-in-one Heat and a client for it."""
 
-    def __init__(self, run_dir, zk, convergence, db_url):
+    def __init__(self, run_dir, zk, convergence, db_url, extra=None):
+        """``extra``: {section: {option: value}} over heat_conf()'s."""
         self.run_dir = run_dir
         self.zk = zk
         self.convergence = convergence
-        self.conf = heat_conf(run_dir, db_url, zk, convergence)
+        self.conf = heat_conf(run_dir, db_url, zk, convergence, extra)
         bindir = os.path.dirname(sys.executable)
         subprocess.run([os.path.join(bindir, 'heat-manage'), '--config-file',
                         self.conf, 'db_sync'], check=True,
                        capture_output=True)
-        port = _free_port()
-        self.log = open(os.path.join(run_dir, 'heat.out'), 'w')
-        self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(REPO, 'tools', 'heat_allinone.py'),
-             '--config-file', self.conf, '--port', str(port)],
-            stdout=self.log, stderr=subprocess.STDOUT,
-            env=dict(os.environ, SOFTORCH_RUN_DIR=run_dir))
-        self.endpoint = 'http://127.0.0.1:%d/v1/admin' % port
+        self.port = _free_port()
+        self.endpoint = 'http://127.0.0.1:%d/v1/admin' % self.port
         self.client = heat_client.Client('1', endpoint=self.endpoint,
                                          token='noauth')
-        fabricenv.wait_for(self._ready, timeout=120, interval=0.2,
-                           what='Heat to answer on %s' % self.endpoint)
+        self.log = open(os.path.join(run_dir, 'heat.out'), 'a')
+        self.start_engine()
         self.zk_client = fabricenv.connect(zk, acls.credential(
             'softorch-engine', ENGINE_PASSWORD))
+
+    def start_engine(self):
+        """Start the all-in-one process (API and engine) and wait for it."""
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(REPO, 'tools', 'heat_allinone.py'),
+             '--config-file', self.conf, '--port', str(self.port)],
+            stdout=self.log, stderr=subprocess.STDOUT,
+            env=dict(os.environ, SOFTORCH_RUN_DIR=self.run_dir))
+        fabricenv.wait_for(self._ready, timeout=120, interval=0.2,
+                           what='Heat to answer on %s' % self.endpoint)
+
+    def crash_engine(self):
+        """SIGKILL the engine, as a crashed heat-engine: what it ran stays
+        IN_PROGRESS, and the LocalServers it started keep running."""
+        self.proc.kill()
+        self.proc.wait(20)
+
+    def pause_engine(self):
+        """SIGSTOP the engine (its API too): a heat-engine host that
+        stalls. Its ZooKeeper session expires if it stays stopped longer
+        than the session timeout."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume_engine(self):
+        self.proc.send_signal(signal.SIGCONT)
 
     def _ready(self):
         if self.proc.poll() is not None:
@@ -137,6 +157,7 @@ class Heat(object):
 
     def stop(self):
         connection.close(self.zk_client)
+        self.proc.send_signal(signal.SIGCONT)  # a failed test may leave it
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(20)
@@ -243,6 +264,19 @@ class Heat(object):
     def local_servers(self):
         d = os.path.join(self.run_dir, 'servers')
         return [os.path.join(d, x) for x in sorted(os.listdir(d))]
+
+
+def two_vms():
+    """Template resources: agents a and b, each booted by its server."""
+    resources = {}
+    for a in 'ab':
+        resources['agent_' + a] = {'type': 'OS::SoftOrch::Agent'}
+        resources['server_' + a] = {
+            'type': 'OS::Nova::Server', 'properties': {
+                'image': 'cirros', 'flavor': 'm1.tiny',
+                'user_data_format': 'RAW',
+                'user_data': {'get_attr': ['agent_' + a, 'user_data']}}}
+    return resources
 
 
 def read_runlog(path):

@@ -56,9 +56,15 @@ def read_env():
 
 
 def client_env(env):
+    """The environment of a user who sourced the openrc (Keystone password
+    auth as admin, SOFTORCH_CONFIG_FILE for ZooKeeper)."""
     e = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
-    e.update(OS_AUTH_TYPE='none', OS_ENDPOINT=env['HEAT_API_URL'],
-             PYTHONWARNINGS='ignore')
+    with open(env['OPENRC']) as f:
+        for line in f:
+            key, sep, value = line.strip().partition('=')
+            if sep and key.startswith('export '):
+                e[key[len('export '):]] = value.strip("'\"")
+    e['PYTHONWARNINGS'] = 'ignore'
     return e
 
 
@@ -74,15 +80,25 @@ def openstack(env, *args):
 
 
 def softorch(env, *args):
-    cmd = [os.path.join(VENV, 'bin', 'softorch')] + list(args) + [
-        '--config-file', env['HEAT_CONF']]
+    cmd = [os.path.join(VENV, 'bin', 'softorch')] + list(args)
     return subprocess.run(cmd, env=client_env(env), capture_output=True,
                           text=True)
 
 
+_HEAT = []
+
+
 def heat(env):
-    from heatclient import client
-    return client.Client('1', endpoint=env['HEAT_API_URL'], token='noauth')
+    """python-heatclient through Keystone, as the softorch commands make
+    it from the OS_* variables (one session: one token)."""
+    if not _HEAT:
+        from heat_softorch.cmd import access
+        # openstacksdk's loader reads os.environ itself: this process
+        # sources the openrc, as the user would.
+        os.environ.update((k, v) for k, v in client_env(env).items()
+                          if k.startswith('OS_'))
+        _HEAT.append(access.heat_client()[0])
+    return _HEAT[0]
 
 
 def free_ports(n):
@@ -216,7 +232,7 @@ def main():
     if up.returncode:
         sys.exit('make up failed')
     env = read_env()
-    done(started, 'Heat, ZooKeeper, MariaDB and RabbitMQ up')
+    done(started, 'Keystone, Heat, ZooKeeper, MariaDB and RabbitMQ up')
     try:
         run(env)
     finally:

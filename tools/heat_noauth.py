@@ -1,12 +1,12 @@
-"""What a Heat without Keystone (``[paste_deploy] flavor = noauth``, the
-private Heat of the tests, `make up` and the benchmarks) needs to serve a
+"""What a Heat without Keystone (``[paste_deploy] flavor = noauth``: the
+all-in-one Heat of the tests and the benchmarks) needs to serve a
 resource signal: `openstack stack resource signal` runs the signal under
 the stack's stored context, which asks Keystone for its roles and domains.
 With no Keystone there is nobody to ask: the stored request's own identity
 stands (the noauth API gave every request the admin role).
 
-``patch()`` is called by tools/heat_allinone.py and tools/heat-engine,
-never by the plugin: a cloud has Keystone.
+``patch()`` is called by tools/heat_allinone.py, never by the plugin: a
+cloud has Keystone (and so does `make up`'s).
 """
 
 from heat.common import context

@@ -1,9 +1,12 @@
 #!/bin/bash
 # Install the Debian packages heat-softorch runs against, when they are missing:
 # ZooKeeper (the fabric), MariaDB and RabbitMQ (Heat's convergence engine and RPC),
-# Graphviz (softorch graph). Nothing is started or enabled here.
+# Graphviz (softorch graph), OpenSSL (the CA and certificate of a TLS-only
+# ZooKeeper made per run), Puppet (heat-agents' puppet hook, which the
+# tests run both ways: ~37 packages, 10 MB, most of it Ruby). Nothing is
+# started or enabled here.
 set -euo pipefail
-want=(zookeeper mariadb-server rabbitmq-server graphviz)
+want=(zookeeper mariadb-server rabbitmq-server graphviz openssl puppet)
 missing=()
 for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

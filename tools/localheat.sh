@@ -9,15 +9,24 @@
 # `up` starts, each under RUN/<name>:
 #   zk      ZooKeeper             tools/zookeeper.sh
 #   rabbit  RabbitMQ (own EPMD)   tools/rabbitmq.sh   (boots in the background)
-#   mysql   MariaDB, db `heat`    tools/mariadb.sh
-#   heat    heat-wsgi-api and heat-engine (convergence, 2 workers), with
+#   mysql   MariaDB, dbs `heat`, `keystone`   tools/mariadb.sh
+#   keystone  Keystone under gunicorn, fernet tokens   tools/keystone.sh,
+#           then the objects Heat needs (tools/keystone_setup.py): user
+#           heat, domain heat and its admin, the orchestration endpoint
+#           (boots in the background while Heat starts)
+#   heat    heat-wsgi-api and heat-engine (convergence, 2 workers) with
+#           keystonemiddleware, trusts and a stack user domain,
 #           heat-softorch's plugin_dir and a [softorch] section
 #           (LocalServers enabled, their processes under RUN/servers)
-# then writes RUN/openrc (for the openstack client) and RUN/env (KEY=value,
-# shell-quoted: RUN_DIR, ZK_ENDPOINT, HEAT_API_URL, HEAT_CONF, ...).
+# then writes RUN/openrc (password auth as admin, for the openstack client
+# and the softorch commands) and RUN/env (KEY=value, shell-quoted: RUN_DIR,
+# ZK_ENDPOINT, KEYSTONE_URL, HEAT_API_URL, HEAT_CONF, OPENRC, ...).
 #
 # Fixed ports instead of free ones: ZK_PORT, DB_PORT, RABBIT_PORT,
-# HEAT_API_PORT. Venvs: VENV (.venv), AGENT_VENV (.venv-agent).
+# KEYSTONE_PORT, HEAT_API_PORT. Venvs: VENV (.venv), AGENT_VENV
+# (.venv-agent), NATIVE_AGENT_VENV (.venv-native-agent: os-collect-config
+# and heat-agents' hooks for LocalServers with user_data_format
+# SOFTWARE_CONFIG; NATIVE_POLLING_INTERVAL, 30 s by default, is theirs).
 # ZooKeeper: TLS only (a CA made for the run, RUN/zk/tls/ca.pem), digest
 # sessions only, hard quotas; ZK_NODES=3 for an ensemble on loopback,
 # ZK_PLAINTEXT=1 for plain TCP (the engine then warns in its log).
@@ -57,8 +66,10 @@ status() {
     for f in zk/n1/zk.pid mysql/mysqld.pid rabbit/rabbit.launcher.pid rabbit/epmd.pid; do
         [ -f "$run/$f" ] && alive "$(tr -dc '0-9' < "$run/$f")" || return 1
     done
+    "$here/keystone.sh" status "$run/keystone" || return 1
     "$here/heat.sh" status "$run/heat" || return 1
-    http_get "$(cat "$run/heat/api_url")/build_info" >/dev/null
+    http_get "$(cat "$run/keystone/url")" >/dev/null || return 1
+    http_get "$(cat "$run/heat/api_url")/healthcheck" >/dev/null
 }
 
 down() {
@@ -74,6 +85,8 @@ down() {
     [ -n "$quiet" ] || echo "stopping the local Heat in $run"
     SOFTORCH_RUN_DIR=$run "$here/heat.sh" stop "$run/heat"
     step "heat: API, engine and its workers, LocalServers stopped"
+    SOFTORCH_RUN_DIR=$run "$here/keystone.sh" stop "$run/keystone"
+    step "keystone stopped"
     SOFTORCH_RUN_DIR=$run "$here/rabbitmq.sh" stop "$run/rabbit"
     step "rabbitmq and its epmd stopped"
     SOFTORCH_RUN_DIR=$run "$here/mariadb.sh" stop "$run/mysql"
@@ -97,26 +110,36 @@ down() {
 }
 
 write_files() {
-    local zk=$1 db=$2 rabbit=$3 api_url api_port
+    local zk=$1 db=$2 rabbit=$3 api_url api_port ks_url
     api_url=$(cat "$run/heat/api_url")
     api_port=$(cat "$run/heat/api_port")
-    {
-        echo "# The local Heat of heat-softorch (tools/localheat.sh up $run),"
+    ks_url=$(cat "$run/keystone/url")
+    (umask 077; {
+        echo "# The local cloud of heat-softorch (tools/localheat.sh up $run),"
         echo "# started $(date -Is)."
         echo "#   ZooKeeper $zk   MariaDB $db   RabbitMQ $rabbit"
-        echo "#   Heat API 127.0.0.1:$api_port   heat.conf $run/heat/heat.conf"
-        echo "#   logs $run/heat/log   LocalServers $run/servers"
+        echo "#   Keystone $ks_url   Heat API 127.0.0.1:$api_port (in the catalog)"
+        echo "#   heat.conf $run/heat/heat.conf   logs $run/heat/log, $run/keystone/log"
+        echo "#   LocalServers $run/servers"
         echo "# Use:  . $run/openrc; openstack stack list"
-        echo "unset OS_CLOUD OS_AUTH_URL OS_TOKEN OS_USERNAME OS_PASSWORD OS_PROJECT_NAME OS_PROJECT_ID"
-        echo "export OS_AUTH_TYPE=none"
-        echo "export OS_ENDPOINT=$api_url"
+        echo "unset OS_CLOUD OS_TOKEN OS_ENDPOINT OS_URL OS_AUTH_TYPE OS_PROJECT_ID OS_USER_ID OS_DOMAIN_NAME OS_DOMAIN_ID"
+        echo "export OS_AUTH_URL=$ks_url"
+        echo "export OS_IDENTITY_API_VERSION=3"
+        echo "export OS_USERNAME=admin"
+        echo "export OS_PASSWORD=$(cat "$run/keystone/admin_password")"
+        echo "export OS_PROJECT_NAME=admin"
+        echo "export OS_USER_DOMAIN_NAME=Default"
+        echo "export OS_PROJECT_DOMAIN_NAME=Default"
+        echo "export OS_REGION_NAME=RegionOne"
+        echo "export OS_INTERFACE=public"
         echo "# softorch status/graph/plan/timeline read ZooKeeper as set here:"
         echo "export SOFTORCH_CONFIG_FILE=$run/heat/heat.conf"
-    } > "$run/openrc"
+    } > "$run/openrc")
     {
         printf 'RUN_DIR=%q\n' "$run"
         printf 'ZK_ENDPOINT=%q\n' "$zk"
         printf 'ZK_CA=%q\n' "${SOFTORCH_ZK_CA:-}"
+        printf 'KEYSTONE_URL=%q\n' "$ks_url"
         printf 'HEAT_API_URL=%q\n' "$api_url"
         printf 'HEAT_API_PORT=%q\n' "$api_port"
         printf 'HEAT_CONF=%q\n' "$run/heat/heat.conf"
@@ -132,11 +155,14 @@ write_files() {
 }
 
 up_failed() {
+    local job
     echo "up failed: stopping what was started" >&2
-    if [ -n "$rabbit_job" ] && kill -0 "$rabbit_job" 2>/dev/null; then
-        kill "$rabbit_job" 2>/dev/null || true
-        wait "$rabbit_job" 2>/dev/null || true
-    fi
+    for job in $rabbit_job $keystone_job; do
+        if kill -0 "$job" 2>/dev/null; then
+            kill "$job" 2>/dev/null || true
+            wait "$job" 2>/dev/null || true
+        fi
+    done
     down quiet || true
     exit 1
 }
@@ -160,6 +186,7 @@ up() {
     touch "$run/$MARK"
     export SOFTORCH_RUN_DIR=$run
     rabbit_job=
+    keystone_job=
     trap 'up_failed' EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
@@ -170,6 +197,30 @@ up() {
     "$here/rabbitmq.sh" start "$run/rabbit" "$rabbit_port" > "$run/log/rabbitmq-start.out" 2>&1 &
     rabbit_job=$!
     step "rabbitmq: booting on 127.0.0.1:$rabbit_port (in the background)"
+    db=$("$here/mariadb.sh" start "$run/mysql" "${DB_PORT:-0}" | tail -1)
+    step "mariadb: $db, database heat"
+
+    # Keystone boots (~10 s of keystone-manage and gunicorn) while
+    # ZooKeeper and Heat start: Heat's configuration needs only Keystone's
+    # URL and the two passwords made here, and Heat asks Keystone nothing
+    # before a request.
+    export HEAT_SERVICE_PASSWORD HEAT_DOMAIN_ADMIN_PASSWORD KEYSTONE_URL HEAT_API_PORT
+    mkdir -p "$run/keystone"
+    HEAT_SERVICE_PASSWORD=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+    HEAT_DOMAIN_ADMIN_PASSWORD=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+    HEAT_API_PORT=$(free_port "${HEAT_API_PORT:-0}")
+    local ks_port; ks_port=$(free_port "${KEYSTONE_PORT:-0}")
+    KEYSTONE_URL=http://127.0.0.1:$ks_port/v3
+    local ks_db; ks_db=$("$here/mariadb.sh" database "$run/mysql" keystone)
+    (
+        KEYSTONE_DB_URL=$ks_db KEYSTONE_PORT=$ks_port VENV=$venv "$here/keystone.sh" start "$run/keystone" &&
+        OS_AUTH_URL=$KEYSTONE_URL OS_USERNAME=admin OS_PASSWORD=$(cat "$run/keystone/admin_password") \
+            OS_PROJECT_NAME=admin OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default \
+            "$venv/bin/python" "$here/keystone_setup.py" "http://127.0.0.1:$HEAT_API_PORT/v1/%(project_id)s"
+    ) > "$run/log/keystone-start.out" 2>&1 &
+    keystone_job=$!
+    step "keystone: booting on $KEYSTONE_URL (in the background)"
+
     # The engine's ZooKeeper identity is the ensemble's super-user: it must
     # be able to remove whatever a hostile host created.
     mkdir -p "$run/heat"
@@ -177,8 +228,6 @@ up() {
     zk=$(ZK_SUPER="softorch-engine:$(cat "$run/heat/engine_password")" \
         "$here/zookeeper.sh" start "$run/zk" "${ZK_PORT:-0}" | tail -1)
     step "zookeeper: $zk ($(cat "$run/zk/nodes") member(s), $(cat "$run/zk/tls/mode"))"
-    db=$("$here/mariadb.sh" start "$run/mysql" "${DB_PORT:-0}" | tail -1)
-    step "mariadb: $db, database heat"
 
     export HEAT_DB_URL HEAT_TRANSPORT_URL RABBIT_DIR SOFTORCH_ZK SOFTORCH_ZK_CA SERVERS_DIR
     HEAT_DB_URL=$(cat "$run/mysql/url")
@@ -200,6 +249,12 @@ up() {
     fi
     rabbit=$(tail -1 "$run/log/rabbitmq-start.out")
     step "rabbitmq: $rabbit ready"
+    if ! wait "$keystone_job"; then
+        cat "$run/log/keystone-start.out" >&2
+        false
+    fi
+    grep -v '^http' "$run/log/keystone-start.out" | sed 's/^/        /'
+    step "keystone: ready, with Heat's user, domain and endpoint"
 
     api_url=$("$here/heat.sh" start "$run/heat" | tail -1)
     step "heat: the $(grep -m1 '^num_engine_workers' "$run/heat/heat.conf" | sed 's/.*= *//') engine workers consume, the API answers: $api_url"
@@ -212,7 +267,7 @@ up() {
 The local Heat is up (heat.conf: $run/heat/heat.conf, logs: $run/heat/log).
 Use it with:
     . $run/openrc
-    $repo/.venv/bin/openstack stack list
+    $venv/bin/openstack stack list
 Stop it with: make down (or $0 down $run)
 EOF
 }

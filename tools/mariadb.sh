@@ -8,13 +8,18 @@
 #                                       Prints "127.0.0.1:PORT"; DIR/endpoint
 #                                       holds it and DIR/url the SQLAlchemy URL.
 #   tools/mariadb.sh stop DIR           stop what `start DIR` started
+#   tools/mariadb.sh database DIR NAME  create database NAME (utf8mb4) and a
+#                                       user NAME with a random password
+#                                       (DIR/NAME.password); prints its
+#                                       SQLAlchemy URL. Idempotent; DB_FRESH=1
+#                                       drops it first (a test's own Heat).
 #
 # The datadir, socket, pidfile and logs all live under DIR. The user and
 # password are DB_USER (heat) and DB_PASSWORD (random, kept in DIR/password).
 # Heat's convergence engine needs a database with concurrent writers: SQLite
 # answers "database is locked".
 set -euo pipefail
-cmd=${1:?usage: $0 start|stop DIR [PORT]}
+cmd=${1:?usage: $0 start|stop|database DIR [PORT|NAME]}
 dir=${2:?usage: $0 start|stop DIR [PORT]}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
@@ -85,8 +90,29 @@ start() {
     echo "127.0.0.1:$port"
 }
 
+# Another service's database on the same server (Keystone's, for one).
+database() {
+    local name=$1 password
+    [[ $name =~ ^[a-z_]+$ ]] || { echo "database name must be [a-z_]+: $name" >&2; exit 2; }
+    [ -s "$dir/$name.password" ] || { (umask 077; python3 -c 'import secrets; print(secrets.token_hex(12))' > "$dir/$name.password"); }
+    password=$(cat "$dir/$name.password")
+    # A second Heat on the same server (tests that run their own) needs a
+    # database of its own, empty: two Heats sharing one see each other's
+    # engines.
+    if [ -n "${DB_FRESH:-}" ] && [ "$DB_FRESH" != 0 ]; then
+        mariadb --no-defaults -S "$sock" -uroot -e "DROP DATABASE IF EXISTS $name;"
+    fi
+    mariadb --no-defaults -S "$sock" -uroot -e "
+        CREATE DATABASE IF NOT EXISTS $name CHARACTER SET utf8mb4;
+        CREATE USER IF NOT EXISTS '$name'@'127.0.0.1' IDENTIFIED BY '$password';
+        ALTER USER '$name'@'127.0.0.1' IDENTIFIED BY '$password';
+        GRANT ALL ON $name.* TO '$name'@'127.0.0.1';"
+    echo "mysql+pymysql://$name:$password@$(cat "$dir/endpoint")/$name?charset=utf8mb4"
+}
+
 case $cmd in
     start) start "${3:-0}" ;;
     stop) stop ;;
-    *) echo "usage: $0 start|stop DIR [PORT]" >&2; exit 2 ;;
+    database) database "${3:?usage: $0 database DIR NAME}" ;;
+    *) echo "usage: $0 start|stop DIR [PORT] | database DIR NAME" >&2; exit 2 ;;
 esac

@@ -129,8 +129,22 @@ consumers() {
     awk -v q="$q" '$1 == q { print $2; f=1 } END { if (!f) print 0 }' <<< "$out"
 }
 
+# A port picked free can be taken by another process before the broker
+# binds it (a busy machine starts many services at once): the broker then
+# dies with dist_port_already_used or eaddrinuse. Pick again, twice at most,
+# unless the AMQP port was given.
+start_retrying() {
+    local attempt
+    for attempt in 1 2 3; do
+        if (start "$1"); then return 0; fi
+        [ "${1:-0}" = 0 ] && grep -qs -e already_used -e eaddrinuse "$dir/log/stdout" || exit 1
+        echo "RabbitMQ lost a port race (attempt $attempt): picking other ports" >&2
+    done
+    exit 1
+}
+
 case $cmd in
-    start) start "${1:-0}" ;;
+    start) start_retrying "${1:-0}" ;;
     stop) stop ;;
     ctl) ctl "$@" ;;
     consumers) consumers "$@" ;;

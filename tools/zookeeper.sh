@@ -5,10 +5,17 @@
 #   tools/zookeeper.sh start DIR [PORT]   start; PORT 0 or absent picks a free one.
 #                                         Prints the endpoints ("127.0.0.1:P[,...]");
 #                                         DIR/endpoint holds them, DIR/tls/ca.pem the CA.
-#   tools/zookeeper.sh stop DIR           stop what `start DIR` started
+#   tools/zookeeper.sh stop DIR           stop what `start DIR` started (every member at
+#                                         once: SIGTERM; KILL=1: SIGKILL)
+#   tools/zookeeper.sh restart DIR        start every member again from its zoo.cfg: the
+#                                         same ports, data, certificates and super-user
+#   tools/zookeeper.sh pause DIR [N]      SIGSTOP every member, or member N: up, answering
+#                                         nobody (a long GC pause, a frozen VM)
+#   tools/zookeeper.sh resume DIR [N]     SIGCONT what pause stopped
 #   tools/zookeeper.sh stop-node DIR N    stop member N (1..) of the ensemble (SIGTERM;
 #                                         KILL=1: SIGKILL); start-node DIR N starts it again
 #   tools/zookeeper.sh leader DIR         the number of the member that leads
+#   tools/zookeeper.sh pids DIR           the members' process ids, one a line
 #
 # Settings (environment), for start:
 #   ZK_NODES=3       an ensemble of that many members on loopback (default 1)
@@ -22,8 +29,9 @@
 # Debian's zkServer.sh insists on /etc/zookeeper/conf, so run QuorumPeerMain
 # ourselves; the admin server is off (Jetty would take port 8080).
 set -euo pipefail
-cmd=${1:?usage: $0 start|stop|stop-node|start-node|leader DIR [PORT|N]}
-dir=${2:?usage: $0 start|stop|stop-node|start-node|leader DIR [PORT|N]}
+usage="usage: $0 start|stop|restart|pause|resume|stop-node|start-node|leader|pids DIR [PORT|N]"
+cmd=${1:?$usage}
+dir=${2:?$usage}
 J=/usr/share/java
 # Netty's separate jars: with netty-all.jar the server listens but every TLS
 # handshake dies (ClassNotFoundException: ByteToMessageDecoder).
@@ -38,21 +46,43 @@ node_dir() { echo "$dir/n$1"; }
 client_port() { sed -n 's/^\(secureClientPort\|clientPort\)=//p' "$(node_dir "$1")/zoo.cfg"; }
 tls_on() { [ "$(cat "$dir/tls/mode" 2>/dev/null)" = tls ]; }
 
+member_pid() { cat "$(node_dir "$1")/zk.pid" 2>/dev/null; }
+
+stop_nodes() {   # stop_nodes SIGNAL N...: signal every member at once, then wait for each
+    local sig=$1 n pid
+    shift
+    local pids=()
+    for n in "$@"; do
+        pid=$(member_pid "$n") || continue
+        # A paused member would never act on SIGTERM.
+        kill -CONT "$pid" 2>/dev/null || true
+        kill "-$sig" "$pid" 2>/dev/null || true
+        pids+=("$pid")
+    done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+        kill -9 "$pid" 2>/dev/null || true
+        # Reaped by whoever started it; wait until it is gone from the port.
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    done
+    for n in "$@"; do rm -f "$(node_dir "$n")/zk.pid"; done
+}
+
 stop_node() {   # stop_node N [SIGNAL]
-    local d pid
-    d=$(node_dir "$1")
-    [ -f "$d/zk.pid" ] || return 0
-    pid=$(cat "$d/zk.pid")
-    kill "-${2:-TERM}" "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    kill -9 "$pid" 2>/dev/null || true
-    rm -f "$d/zk.pid"
+    stop_nodes "${2:-TERM}" "$1"
 }
 
 stop() {
-    local i
-    for i in $(seq 1 "$(nodes)"); do stop_node "$i"; done
+    stop_nodes "${1:-TERM}" $(seq 1 "$(nodes)")
     return 0
+}
+
+signal_members() {   # signal_members SIGNAL [N]: every member, or member N
+    local n pid
+    for n in ${2:-$(seq 1 "$(nodes)")}; do
+        pid=$(member_pid "$n") || { echo "ZooKeeper member $n is not running" >&2; return 1; }
+        kill "-$1" "$pid"
+    done
 }
 
 four() {   # four PORT WORD: a four-letter command's answer (over TLS when on)
@@ -114,10 +144,17 @@ write_cfg() {   # write_cfg N: DIR/nN/zoo.cfg from DIR/ports
     mkdir -p "$d/data" "$d/log"
     echo "$n" > "$d/data/myid"
     client=$(sed -n "${n}p" "$dir/ports" | cut -d' ' -f1)
+    # A short tick for short session timeouts (sessions may be as short as
+    # 2 ticks), with the ensemble's limits in seconds as ZooKeeper's
+    # defaults and devstack have them (2 s ticks: initLimit 10, syncLimit 5):
+    # 20 s to join, 10 s of silence before a follower drops its leader. A
+    # whole ensemble frozen for less resumes as it was, expiring the
+    # sessions that timed out meanwhile; frozen for longer, it elects a
+    # leader again, which gives every session a new lease.
     {
         echo "tickTime=500"
-        echo "initLimit=20"
-        echo "syncLimit=10"
+        echo "initLimit=40"
+        echo "syncLimit=20"
         echo "minSessionTimeout=1000"
         echo "maxSessionTimeout=60000"
         echo "dataDir=$d/data"
@@ -221,6 +258,15 @@ print(u.split(":", 1)[0] + ":" + base64.b64encode(hashlib.sha1(u.encode()).diges
     echo "$endpoints"
 }
 
+restart() {   # every member from the zoo.cfg `start` wrote: the same ports and data
+    local i
+    [ -f "$dir/ports" ] || { echo "no ZooKeeper was started in $dir" >&2; exit 1; }
+    stop
+    for i in $(seq 1 "$(nodes)"); do start_node "$i"; done
+    if ! wait_serving $(seq 1 "$(nodes)"); then stop; exit 1; fi
+    cat "$dir/endpoint"
+}
+
 leader() {
     local i
     for i in $(seq 1 "$(nodes)"); do
@@ -233,9 +279,13 @@ leader() {
 
 case $cmd in
     start) start "${3:-0}" ;;
-    stop) stop ;;
+    stop) stop "$([ -n "${KILL:-}" ] && echo KILL || echo TERM)" ;;
+    restart) restart ;;
+    pause) signal_members STOP "${3:-}" ;;
+    resume) signal_members CONT "${3:-}" ;;
+    pids) for i in $(seq 1 "$(nodes)"); do member_pid "$i"; done ;;
     stop-node) stop_node "${3:?N}" "$([ -n "${KILL:-}" ] && echo KILL || echo TERM)" ;;
     start-node) start_node "${3:?N}"; wait_serving "$3" ;;
     leader) leader ;;
-    *) echo "usage: $0 start|stop|stop-node|start-node|leader DIR [PORT|N]" >&2; exit 2 ;;
+    *) echo "$usage" >&2; exit 2 ;;
 esac

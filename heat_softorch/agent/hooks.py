@@ -5,7 +5,20 @@ inputs arrive as environment variables (with the ``deploy_*`` ones), an
 output ``<name>`` is read from the file ``$heat_outputs_path.<name>``, and a
 non-zero exit fails the run. Any other tool runs the heat-agents hook of
 that name (JSON config on stdin, JSON result on stdout), found in the
-configured hook directories.
+configured hook directories, as heat-agents' 55-heat-config runs it for
+Heat's own deployments: the same request fields (``creation_time``
+included: the puppet hook names its logs with it), and the result's
+``deploy_stdout``, ``deploy_stderr`` and ``deploy_status_code`` are the
+run's. The hook's own log (its stderr) stays in the run's working
+directory, as 55-heat-config keeps it in its own log, out of
+``deploy_stderr``.
+
+heat-agents' hooks keep their files under /var/lib/heat-config and
+/var/run/heat-config unless ``HEAT_<TOOL>_WORKING`` and
+``HEAT_<TOOL>_OUTPUTS`` say otherwise: each run gets its component's
+working directory for them, so that two agents on one host (LocalServers)
+or two components with one name never share a file, and no hook needs
+root for its state.
 
 Every run gets its own process group, so a timeout or an agent shutdown
 stops the script and everything it started. A script that starts a service
@@ -99,7 +112,7 @@ class Run(object):
                     "no hook for tool '%s': install the heat-agents hook "
                     "'%s' in one of %s, or use tool: script"
                     % (self.tool, self.tool, ', '.join(self.hook_dirs))))
-            argv, env = [hook], dict(os.environ)
+            argv, env = [hook], self._hook_environ()
             self._stdin = json.dumps(self._hook_request(inputs))
         self._out_path = os.path.join(self.workdir, 'stdout')
         self._err_path = os.path.join(self.workdir, 'stderr')
@@ -137,11 +150,36 @@ class Run(object):
             shebang = f.read(2) == b'#!'
         return ([script] if shebang else ['/bin/sh', script]), env
 
+    def _hook_environ(self):
+        env = dict(os.environ)
+        tool = self.tool.upper().replace('-', '_')
+        for kind in ('WORKING', 'OUTPUTS'):
+            env.setdefault('HEAT_%s_%s' % (tool, kind), os.path.join(
+                self.workdir, 'hook-' + kind.lower()))
+        # An output the previous run wrote must not pass for this run's
+        # (the hooks read <outputs>/<id>.<name> and never remove it).
+        outputs_dir = env['HEAT_%s_OUTPUTS' % tool]
+        for o in self.outputs:
+            try:
+                os.unlink(os.path.join(outputs_dir, '%s.%s' % (
+                    self.derived.get('deploy_resource_name'), o['name'])))
+            except OSError:
+                pass
+        # The puppet hook's stdout and stderr files (its default is shared
+        # by every deployment of the host).
+        env.setdefault('HEAT_PUPPET_LOGDIR', os.path.join(self.workdir,
+                                                          'log'))
+        return env
+
     def _hook_request(self, inputs):
+        # What Heat puts in a server's metadata for one deployment
+        # (heat.engine.api.format_software_config of the derived config).
         return {
             'id': self.derived.get('deploy_resource_name'),
             'name': self.derived.get('deploy_resource_name'),
             'group': self.tool,
+            'creation_time': time.strftime('%Y-%m-%dT%H:%M:%SZ',
+                                           time.gmtime()),
             'config': self.config.get('config'),
             'options': self.config.get('options') or {},
             'inputs': [{'name': k, 'value': v, 'type': 'String'}
@@ -216,6 +254,8 @@ class Run(object):
             return Result(code, out, err, error=(
                 "hook '%s' did not answer with JSON (%s)" % (self.tool, exc)))
         stdout = reply.pop('deploy_stdout', '') or ''
+        # The hook's own log (err) is not the config's stderr: it stays in
+        # the run's directory, as 55-heat-config keeps it in its log.
         stderr = reply.pop('deploy_stderr', '') or ''
         status = reply.pop('deploy_status_code', code)
         try:
@@ -229,7 +269,7 @@ class Run(object):
             error = ('outputs are %d bytes, over the %d bytes that may go '
                      'through ZooKeeper' % (size, MAX_OUTPUT_BYTES))
         return self._finish(status if code == 0 else code, stdout,
-                            stderr + err, values, error)
+                            stderr, values, error)
 
     def _finish(self, code, out, err, values, error):
         if error is None and code == 0:

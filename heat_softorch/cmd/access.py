@@ -3,10 +3,10 @@
 ZooKeeper: heat.conf's ``[softorch]`` section (``--config-file`` or
 ``$SOFTORCH_CONFIG_FILE``, read with configparser: the command needs none
 of oslo), each option overridden by a flag. Heat: the OpenStack client's
-environment. With ``OS_AUTH_TYPE=none`` and ``OS_ENDPOINT`` (what ``make
-up`` writes to its openrc) that is Heat's noauth endpoint; otherwise a
-keystoneauth session from the ``OS_*`` variables or ``OS_CLOUD`` through
-openstacksdk's configuration loader. Without either, a stack name is
+environment: a keystoneauth session from the ``OS_*`` variables (what
+``make up`` writes to its openrc, for its Keystone) or ``OS_CLOUD`` through
+openstacksdk's configuration loader; with ``OS_AUTH_TYPE=none`` and
+``OS_ENDPOINT``, a noauth Heat's endpoint. Without either, a stack name is
 looked up in the manifests in ZooKeeper, which carry the stack's name.
 
 Every failure the operator can cause or fix is an :class:`OperatorError`

@@ -11,8 +11,13 @@ on screen and redraws it when ZooKeeper reports a change (watches, not
 polling; the clock columns tick once a second; Heat's stack status in the
 header is asked again after each change, and every few seconds while an
 operation is in progress); Ctrl-C ends it. ``--format json`` is for scripts.
+
+When Heat's operation on the stack is orphaned (IN_PROGRESS, but no
+heat-engine is working on it any more: see orphaned()) it says so, and
+prints the command that converges it.
 """
 
+import datetime
 import json
 import sys
 import threading
@@ -20,6 +25,15 @@ import time
 
 STDERR_LINES = 3
 HEAT_REFRESH = 3.0
+# Seconds with nothing changing, in Heat or among the components, before an
+# operation in progress with every component settled is called orphaned.
+ORPHAN_AFTER = 60.0
+SETTLED = ('COMPLETE', 'FAILED', 'ABANDONED')
+COMPONENT_TYPE = 'OS::SoftOrch::SoftwareComponent'
+# Resources whose own Heat action takes no time: one still in progress
+# after the quiet window has no engine on it either.
+QUICK_TYPES = ('OS::SoftOrch::Agent', 'OS::SoftOrch::ComponentLink')
+UPDATE_EXISTING = 'openstack stack update --existing %s'
 
 
 def add_parser(subparsers):
@@ -31,6 +45,10 @@ def add_parser(subparsers):
     p.add_argument('--watch', action='store_true',
                    help='keep showing it, redrawn on every change')
     p.add_argument('--format', choices=('table', 'json'), default='table')
+    p.add_argument('--orphan-after', type=float, default=ORPHAN_AFTER,
+                   metavar='SECONDS',
+                   help='call an operation in progress orphaned once nothing '
+                   'has changed for this long (default %d)' % ORPHAN_AFTER)
     access.add_zookeeper_args(p)
     p.set_defaults(func=main)
 
@@ -258,13 +276,121 @@ def summary(rows):
         counts.items()))
 
 
-def as_json(stack, view, now=None):
+def epoch_seconds(text):
+    """Heat's ISO 8601 times (UTC, 'Z' or no zone) as epoch seconds."""
+    if not text:
+        return None
+    when = datetime.datetime.fromisoformat(str(text).replace('Z', '+00:00'))
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return when.timestamp()
+
+
+def orphaned(stack_name, stack_status, stack_changed, resources, services,
+             view, now=None, quiet=ORPHAN_AFTER):
+    """Whether Heat's operation on the stack has no engine working on it:
+    None, or {'reason', 'command', 'engines_up'}.
+
+    Heat's API does not say which engine holds a resource (the engine_id
+    lock of a convergence resource is not exposed), and an engine's service
+    record reads 'up' for up to two report intervals after it died, so the
+    rule infers the holder's absence from what a live engine would have
+    done by now. Orphaned when all of:
+
+    - Heat says the stack is ``<ACTION>_IN_PROGRESS``;
+    - no component is busy in ZooKeeper: each has settled for its current
+      definition (COMPLETE, FAILED or ABANDONED) or its agent is not
+      running (nothing will run it unless Heat acts);
+    - every resource Heat shows in progress is either a component that
+      has settled (an engine holding it sees that within a couple of
+      seconds and marks the resource done) or a resource of softorch's
+      whose action takes no time (Agent, ComponentLink); any other kind
+      in progress (a server being built) may be a live engine's long
+      action, so no verdict;
+    - nothing has changed for ``quiet`` seconds: no resource's status, no
+      component's start or finish, and not the stack's operation itself.
+
+    ``resources``: [{'name', 'type', 'status', 'updated'}] with
+    ``updated`` in epoch seconds; ``services``: [{'engine_id', 'status'}]
+    from ``openstack orchestration service list``, or None when not
+    readable (it only adds to the sentence). Clocks: Heat's, the agents'
+    and this host's are compared, so ``quiet`` must exceed their skew.
+    """
+    now = time.time() if now is None else now
+    if not (stack_status or '').endswith('_IN_PROGRESS'):
+        return None
+    alive = {h['host']: h['alive'] for h in view.get('hosts') or ()}
+    settled = {}
+    changes = [stack_changed or 0.0]
+    for comp in view.get('components') or ():
+        st = comp.get('status') or {}
+        changes += [st.get('started') or 0.0, st.get('finished') or 0.0]
+        if comp.get('spec') is None:
+            continue
+        done = bool(comp.get('current')) and st.get('state') in SETTLED
+        if not done and alive.get(comp['host']):
+            return None  # an agent still has work to do
+        if not comp.get('replaced'):
+            settled[comp['name']] = done
+    for res in resources:
+        changes.append(res.get('updated') or 0.0)
+        if not (res.get('status') or '').endswith('_IN_PROGRESS'):
+            continue
+        if res.get('type') == COMPONENT_TYPE:
+            if not settled.get(res['name']):
+                return None  # an engine may still be waiting for it
+        elif res.get('type') not in QUICK_TYPES:
+            return None  # may be a live engine's long action
+    idle = now - max(changes)
+    if idle < quiet:
+        return None
+    action = stack_status[:-len('_IN_PROGRESS')]
+    up = None if services is None else [
+        s.get('engine_id') for s in services if s.get('status') == 'up']
+    reason = ('Heat\'s %s has had no heat-engine working on it for %s: '
+              'every component has settled and nothing has changed since'
+              % (action, duration(idle)))
+    if up == []:
+        reason += '; no heat-engine is up (openstack orchestration service '\
+            'list): start one first'
+    return {'reason': reason, 'command': UPDATE_EXISTING % stack_name,
+            'engines_up': up, 'idle': idle}
+
+
+def heat_orphan(stack, view, quiet=ORPHAN_AFTER, now=None):
+    """orphaned() for a Stack whose Heat is known, asking Heat for the
+    resources and engines it needs; None when Heat cannot say."""
+    if stack.heat is None or not (stack.status or '').endswith(
+            '_IN_PROGRESS'):
+        return None
+    try:
+        resources = [{'name': r.resource_name, 'type': r.resource_type,
+                      'status': r.resource_status,
+                      'updated': epoch_seconds(getattr(r, 'updated_time',
+                                                       None))}
+                     for r in stack.heat.resources.list(stack.id)]
+    except Exception:  # noqa: no verdict without the resources
+        return None
+    try:
+        services = [{'engine_id': getattr(s, 'engine_id', None),
+                     'status': getattr(s, 'status', None)}
+                    for s in stack.heat.services.list()]
+    except Exception:  # noqa: an admin-only call by default
+        services = None
+    hs = stack.heat_stack
+    changed = epoch_seconds(getattr(hs, 'updated_time', None) or
+                            getattr(hs, 'creation_time', None))
+    return orphaned(stack.name or stack.id, stack.status, changed, resources,
+                    services, view, now=now, quiet=quiet)
+
+
+def as_json(stack, view, now=None, orphan=None):
     manifest = view.get('manifest') or {}
     return {
         'stack': {'id': stack.id, 'name': stack.name,
                   'status': stack.status, 'status_reason':
                   stack.status_reason, 'epoch': manifest.get('epoch'),
-                  'action': manifest.get('action')},
+                  'action': manifest.get('action'), 'orphaned': orphan},
         'components': component_rows(view, now),
         'agents': agent_rows(view, now),
         'groups': group_rows(view, now),
@@ -281,7 +407,7 @@ STYLES = {'COMPLETE': 'green', 'RUNNING': 'bold yellow', 'WAITING': 'cyan',
           'REMOVED': 'dim'}
 
 
-def renderable(stack, view, now=None, watching=False):
+def renderable(stack, view, now=None, watching=False, orphan=None):
     from rich import box
     from rich.console import Group
     from rich.table import Table
@@ -296,6 +422,10 @@ def renderable(stack, view, now=None, watching=False):
                     stack.status else 'bold')
     if manifest.get('action'):
         head.append('  (last operation: %s)' % manifest['action'])
+    if orphan:
+        head.append('\norphaned: %s.' % orphan['reason'], style='bold red')
+        head.append('\nConverge it with: %s' % orphan['command'],
+                    style='bold')
     head.append('\n%s' % (summary(rows) or 'no components registered'))
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for col, kw in (('component', {'style': 'bold'}), ('host', {}),
@@ -371,6 +501,7 @@ def _watch(args, console):
     client.add_listener(lambda state: changed.set())
     root = settings['root_path']
     asked_heat = time.monotonic()
+    orphan = [heat_orphan(stack, data, args.orphan_after)]
 
     def ask_heat():
         # Heat's own status, for the header: after a change in ZooKeeper,
@@ -383,9 +514,11 @@ def _watch(args, console):
                 stack.id, resolve_outputs=False)
         except Exception:  # noqa: keep the last known status
             pass
+        orphan[0] = heat_orphan(stack, data, args.orphan_after)
 
     try:
-        with Live(renderable(stack, data, watching=True), console=console,
+        with Live(renderable(stack, data, watching=True, orphan=orphan[0]),
+                  console=console,
                   auto_refresh=False) as live:
             while True:
                 if changed.wait(1.0):
@@ -407,8 +540,8 @@ def _watch(args, console):
                         time.monotonic() - asked_heat > HEAT_REFRESH:
                     ask_heat()
                     asked_heat = time.monotonic()
-                live.update(renderable(stack, data, watching=True),
-                            refresh=True)
+                live.update(renderable(stack, data, watching=True,
+                                       orphan=orphan[0]), refresh=True)
     except KeyboardInterrupt:
         return 0
     finally:
@@ -425,16 +558,17 @@ def _main(args):
         return _watch(args, console)
     client, _, stack, data = access.stack_view(args, args.stack)
     access.close(client)
+    orphan = heat_orphan(stack, data, args.orphan_after)
     if args.format == 'json':
-        json.dump(as_json(stack, data), sys.stdout, indent=1, sort_keys=True,
-                  default=str)
+        json.dump(as_json(stack, data, orphan=orphan), sys.stdout, indent=1,
+                  sort_keys=True, default=str)
         sys.stdout.write('\n')
         return 0
     if sys.stdout.isatty():
-        console.print(renderable(stack, data))
+        console.print(renderable(stack, data, orphan=orphan))
     else:
         with console.capture() as captured:
-            console.print(renderable(stack, data))
+            console.print(renderable(stack, data, orphan=orphan))
         sys.stdout.write(''.join(line.rstrip() + '\n' for line in
                                  captured.get().splitlines()))
     return 0

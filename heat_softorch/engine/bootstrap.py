@@ -26,8 +26,15 @@ root = {root}
 enroll_token = {token}
 tls = {tls}
 check_hostname = {check_hostname}
+session_timeout = {session_timeout:g}
 SOFTORCH_EOF
 echo "state_dir = $state_dir" >> "$state_dir/agent.ini"
+# Where the image keeps heat-agents' hooks, when not where Heat-ready
+# images have them (/var/lib/heat-config/hooks and
+# /usr/libexec/heat-config/hooks, the agent's default).
+if [ -n "${{SOFTORCH_HOOK_DIRS:-}}" ]; then
+    echo "hook_dirs = $SOFTORCH_HOOK_DIRS" >> "$state_dir/agent.ini"
+fi
 '''
 
 # The CA that signed ZooKeeper's certificate: public, and what lets the
@@ -81,14 +88,16 @@ fi
 
 def user_data(install, host, stack_id, stack_name, zookeeper, root, token,
               command='softorch', package='heat-softorch', index='',
-              tls=True, ca_pem=None, check_hostname=True):
+              tls=True, ca_pem=None, check_hostname=True,
+              session_timeout=10.0):
     """The script; ``ca_pem`` is the CA certificate(s) to trust for
     ZooKeeper (None: the VM's system CAs), ``tls`` False for plain TCP."""
     script = HEADER.format(host=host, stack_id=stack_id,
                            stack_name=stack_name, zookeeper=zookeeper,
                            root=root, token=token,
                            tls=str(bool(tls)).lower(),
-                           check_hostname=str(bool(check_hostname)).lower())
+                           check_hostname=str(bool(check_hostname)).lower(),
+                           session_timeout=session_timeout)
     if tls and ca_pem:
         script += CA.format(ca=ca_pem.strip())
     if install == 'local':

@@ -56,6 +56,28 @@ opts = [
     cfg.FloatOpt('connect_timeout', default=10.0, min=1.0,
                  help='Seconds to wait for ZooKeeper before a resource '
                       'action fails with an error naming the endpoints.'),
+    cfg.FloatOpt('session_timeout', default=10.0, min=1.0, max=60.0,
+                 help='The engine\'s ZooKeeper session timeout, in seconds '
+                      '(ZooKeeper bounds it by its own minSessionTimeout and '
+                      'maxSessionTimeout). A connection that comes back '
+                      'within it keeps its session; after it, the engine '
+                      'carries on with a new session. Also the longest a '
+                      'single ZooKeeper request of the engine may wait for '
+                      'its answer before it counts as a connection loss.'),
+    cfg.IntOpt('outage_limit', default=300, min=1,
+               help='Seconds ZooKeeper may stay out of reach of an engine '
+                    'process before the resource actions waiting on it '
+                    'fail (with an error naming ZooKeeper, its endpoints '
+                    'and how long it was gone). Until then a lost '
+                    'connection or an expired session is retried with a '
+                    'new session, unseen by Heat.'),
+    cfg.FloatOpt('agent_session_timeout', default=10.0, min=1.0, max=60.0,
+                 help='ZooKeeper session timeout, in seconds, written into '
+                      'the configuration of each new agent. An agent whose '
+                      'connection is gone longer than this loses its '
+                      'liveness node and its lock: its components are '
+                      'counted as lost after agent_grace_period. Agents '
+                      'created before a change keep their value.'),
     cfg.FloatOpt('check_slice', default=1.0, min=0.05, max=5.0,
                  help='Longest time, in seconds, a resource check blocks on '
                       'ZooKeeper watches before returning to Heat, which '
@@ -99,6 +121,18 @@ opts = [
     cfg.StrOpt('local_server_dir', default='/var/lib/heat-softorch/servers',
                help='Where LocalServer processes get their working '
                     'directories.'),
+    cfg.StrOpt('native_agent_venv', default='',
+               help='For LocalServers with user_data_format '
+                    'SOFTWARE_CONFIG (Heat\'s own software deployments): a '
+                    'virtual environment with os-collect-config, '
+                    'os-apply-config, os-refresh-config and heat-agents\' '
+                    'files under heat-config/, as tools/native-agent.sh '
+                    'makes it. Empty: such servers are refused.'),
+    cfg.FloatOpt('native_polling_interval', default=30.0, min=1.0,
+                 help='os-collect-config\'s polling_interval on those '
+                      'LocalServers, in seconds (30, its default in an '
+                      'image), unless the server\'s os-collect-config '
+                      'metadata sets polling_interval.'),
 ]
 
 

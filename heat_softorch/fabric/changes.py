@@ -14,9 +14,13 @@ would otherwise wake 64 threads for every status an agent writes.
 
 import functools
 import threading
+import time
 
 from kazoo import client as kz_client
 from kazoo.protocol import states
+
+# Longest a snapshot waits for new watches to be armed.
+ARM_WAIT = 2.0
 
 
 class ChangeFeed(object):
@@ -45,21 +49,45 @@ class ChangeFeed(object):
                 event.set()
 
     def _ensure(self, key):
+        """Start watching ``key``; an Event set once the watch is armed,
+        or None when it already was."""
         with self._lock:
             if key in self._watched:
-                return
+                return None
             self._watched.add(key)
+        # Armed in a thread of kazoo's: arming reads the node, and a
+        # DataWatch retries that read for as long as ZooKeeper is gone, so
+        # the caller (a resource check that must return to Heat within its
+        # slice) must not be the one waiting for it.
+        armed = threading.Event()
+        self.client.handler.spawn(self._arm, key, armed)
+        return armed
+
+    def _arm(self, key, armed):
+        try:
+            self._arm_watch(key)
+        finally:
+            armed.set()
+
+    def _arm_watch(self, key):
         kind, path = key
         # Both callbacks take exactly what kazoo passes: a DataWatch calls
         # func(data, stat, event) whenever func accepts three arguments, so
         # a key bound as a third, defaulted parameter would be overwritten.
-        if kind == 'children':
-            kz_client.ChildrenWatch(self.client, path,
-                                    functools.partial(self._on_event, key),
-                                    allow_session_lost=True)
-        else:
-            self.client.DataWatch(path, functools.partial(self._on_event,
-                                                          key))
+        try:
+            if kind == 'children':
+                kz_client.ChildrenWatch(
+                    self.client, path, functools.partial(self._on_event, key),
+                    allow_session_lost=True)
+            else:
+                self.client.DataWatch(path, functools.partial(
+                    self._on_event, key))
+        except Exception:  # noqa: ChildrenWatch gives up after its retries
+            # Not armed: the next snapshot tries again, and the waiters
+            # check again now rather than wait for a change nobody watches.
+            with self._lock:
+                self._watched.discard(key)
+            self._bump(key)
 
     def _on_event(self, key, *_):
         self._bump(key)
@@ -68,8 +96,16 @@ class ChangeFeed(object):
     def snapshot(self, data_paths=(), children_paths=()):
         keys = [('data', p) for p in data_paths] + [
             ('children', p) for p in children_paths]
-        for key in keys:
-            self._ensure(key)
+        arming = [e for e in map(self._ensure, keys) if e is not None]
+        # A watch's first call counts as a change. Armed before the counts
+        # are read (the usual case: one round trip), it is in them and
+        # wakes nobody; armed later (ZooKeeper slow or gone), it wakes the
+        # waiters of this snapshot, which may have missed a change made
+        # before the watch existed.
+        deadline = time.monotonic() + ARM_WAIT
+        for event in arming:
+            if not event.wait(max(0.0, deadline - time.monotonic())):
+                break
         with self._lock:
             return (self._reconnects,
                     {k: self._counts.get(k, 0) for k in keys})

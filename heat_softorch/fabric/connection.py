@@ -100,24 +100,60 @@ def diagnose(hosts, tls, timeout=3.0):
         raw.close()
 
 
+class _BoundedResult(kz_threading.AsyncResult):
+    """A request's result that a blocking get() waits for no longer than
+    the handler's bound. kazoo queues a request made while it reconnects
+    and answers it only once connected again, or once it learns the
+    session expired: during an outage a plain ``client.get()`` would block
+    for as long as ZooKeeper is gone. Past the bound the wait raises
+    OperationTimeoutError, which callers retry like a lost connection (the
+    request may still be sent later, as after any connection loss)."""
+
+    def get(self, block=True, timeout=None):
+        if block and timeout is None:
+            try:
+                return super(_BoundedResult, self).get(
+                    True, self._handler.request_timeout)
+            except kz_threading.KazooTimeoutError:
+                raise kz_exc.OperationTimeoutError(
+                    'no answer from ZooKeeper within %.0f s'
+                    % self._handler.request_timeout)
+        return super(_BoundedResult, self).get(block, timeout)
+
+
+class _BoundedHandler(kz_threading.SequentialThreadingHandler):
+
+    def __init__(self, request_timeout):
+        super(_BoundedHandler, self).__init__()
+        self.request_timeout = request_timeout
+
+    def async_result(self):
+        return _BoundedResult(self)
+
+
 def connect(hosts, credential=None, timeout=10.0, session_timeout=10.0,
-            default_acl=None, tls=None):
+            default_acl=None, tls=None, request_timeout=None):
     """A started KazooClient authenticated as ``credential`` (user:password),
     over TLS unless ``tls`` is None.
 
     Raises Unreachable after ``timeout`` seconds. Once connected, the client
-    reconnects on its own for as long as it lives.
+    reconnects on its own for as long as it lives. With ``request_timeout``
+    no blocking request waits longer than that for its answer (see
+    _BoundedResult); without, a request waits until the connection is back.
     """
     if not hosts:
         raise Unreachable('no ZooKeeper endpoints configured')
     auth = [('digest', credential)] if credential else None
+    extra = tls.kazoo_args() if tls else {}
+    if request_timeout:
+        extra['handler'] = _BoundedHandler(request_timeout)
     # max_tries=-1: keep reconnecting once up; start() bounds the first try.
     client = kz_client.KazooClient(
         hosts=hosts, auth_data=auth, timeout=session_timeout,
         default_acl=default_acl,
         connection_retry=kz_retry.KazooRetry(max_tries=-1, max_delay=2),
         command_retry=kz_retry.KazooRetry(max_tries=5, max_delay=2),
-        **(tls.kazoo_args() if tls else {}))
+        **extra)
     try:
         client.start(timeout=timeout)
     except (kz_threading.KazooTimeoutError, kz_exc.KazooException,

@@ -36,6 +36,7 @@ an agent restarted anywhere in between makes the same claim again (a
 NodeExistsError) and reads the same grant, never a second claim.
 """
 
+import logging
 import socket
 import threading
 import time
@@ -45,6 +46,8 @@ from kazoo import exceptions as kz_exc
 from heat_softorch.fabric import acls
 from heat_softorch.fabric import connection
 from heat_softorch.fabric import records
+
+LOG = logging.getLogger(__name__)
 
 CLAIM_PREFIX = 'claim-'
 CLAIM_SUFFIX = '.claim'
@@ -143,8 +146,23 @@ def await_grant(hosts, stack_paths, host, name, secret, tls=None,
 
 # -- the engine's side --------------------------------------------------------
 
+# (client, enroll path) pairs this process watches: one watch each.
+_WATCHED = set()
+_WATCHED_LOCK = threading.Lock()
+
+
 class Registrar(object):
-    """Answers the claims on a stack's hosts, as the engine identity."""
+    """Answers the claims on a stack's hosts, as the engine identity.
+
+    Claims are answered from a kazoo watch on each host's claims node,
+    set when the Agent resource registers the host (watch()), not only
+    from the checks of the host's components: under convergence a
+    component's check holds an engine thread, and with every thread taken
+    by components waiting for another host's component, that host's own
+    check might never run to answer its claim. The checks answer too
+    (check()), for a host registered by an engine process that has since
+    gone.
+    """
 
     def __init__(self, client, stack_paths, engine_id):
         self.client = client
@@ -152,6 +170,28 @@ class Registrar(object):
         self.engine_id = engine_id
         # host -> (claims answered by this process, the conflict or None)
         self._answered = {}
+
+    def watch(self, host):
+        """Answer claims on ``host`` as they come, in this process, for as
+        long as the node exists (kazoo re-arms the watch after a
+        reconnect)."""
+        path = self.paths.enroll(host)
+        with _WATCHED_LOCK:
+            if (id(self.client), path) in _WATCHED:
+                return
+            _WATCHED.add((id(self.client), path))
+
+        def on_claims(children):
+            if children:
+                # Off kazoo's event thread, which must not wait on replies.
+                self.client.handler.spawn(self._answer_logged, host)
+        self.client.ChildrenWatch(path, on_claims)
+
+    def _answer_logged(self, host):
+        try:
+            self.answer(host)
+        except Exception:  # noqa: the host's component checks try again
+            LOG.exception('answering the claims on host %s', host)
 
     def check(self, host, stat):
         """Answer any new claim on ``host``, given the stat of its enroll

@@ -12,6 +12,7 @@ node, where it has the create right for its locks), and only a super-user
 can then remove its subtree.
 """
 
+import socket
 import uuid
 
 from kazoo import exceptions as kz_exc
@@ -84,3 +85,18 @@ def audit(client, root):
             'zookeeper.DigestAuthenticationProvider.superDigest '
             '(doc/security.md)')
     return problems
+
+
+def four_letter(host, port, word, tls=None, timeout=5.0):
+    """A four-letter command's answer (srvr, mntr, ruok) from one server,
+    over TLS when ``tls`` (a connection.TLS) is given."""
+    with socket.create_connection((host, int(port)), timeout=timeout) as raw:
+        sock = tls.context().wrap_socket(
+            raw, server_hostname=host) if tls else raw
+        sock.sendall(word.encode())
+        out = b''
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return out.decode()
+            out += chunk

@@ -19,6 +19,8 @@ from heat_softorch.fabric import records
 
 Outcome = collections.namedtuple('Outcome', 'state message status')
 DONE, FAILED, PENDING = 'done', 'failed', 'pending'
+# A host's agent as a check sees it (Progress.liveness).
+ALIVE, DOWN, LOST = 'alive', 'down', 'lost'
 
 STDERR_LINES = 6
 MESSAGE_CHARS = 800
@@ -128,6 +130,11 @@ class Progress(object):
             if state == records.COMPLETE and status.get(
                     'request', records.DEPLOY) == action:
                 return Outcome(DONE, None, status)
+            if state == records.ABANDONED and action == records.DELETE:
+                # Given up in this delete because its host is lost, maybe by
+                # the delete of an upstream (which waits on its readers):
+                # gone, as below.
+                return Outcome(DONE, status.get('reason'), status)
             if state in (records.FAILED, records.ABANDONED):
                 return Outcome(FAILED, self.describe(status), status)
         lost = self.host_lost(host)
@@ -145,6 +152,25 @@ class Progress(object):
             return bool(self.client.get_children(self.paths.liveness(host)))
         except kz_exc.NoNodeError:
             return False
+
+    def liveness(self, host):
+        """(ALIVE, None); (DOWN, None) while the agent is gone within its
+        grace period (it may be restarting); (LOST, sentence) after it, or
+        when the agent never started at all: a check, unlike a deployment,
+        does not give a VM its boot time."""
+        if self.alive(host):
+            self.host_lost(host)  # clears what an earlier absence noted
+            return ALIVE, None
+        try:
+            rec = self.registry.host_record(host)
+            seen_raw, _ = self.client.get(self.paths.seen(host))
+        except kz_exc.NoNodeError:
+            return LOST, 'host %s is gone' % host
+        if not seen_raw:
+            return LOST, 'the agent on %s has never started' % where(
+                dict(host=host, server=rec.get('server')))
+        lost = self.host_lost(host)
+        return (LOST, lost) if lost else (DOWN, None)
 
     def host_lost(self, host):
         """None while the host's agent is up or within its grace period;

@@ -1,27 +1,32 @@
 """Real services for end-to-end tests: the local Heat of `make up`.
 
 ``start(run_dir)`` runs ``tools/localheat.sh up run_dir`` (the script behind
-`make up`): a private ZooKeeper, MariaDB, RabbitMQ, heat-engine (convergence,
-2 workers) and heat-wsgi-api (noauth) with the heat-softorch plugin, on free
-loopback ports, everything under ``run_dir``. It returns the run dir's
-``env`` file as a dict::
+`make up`): a private ZooKeeper, MariaDB, RabbitMQ, Keystone, heat-engine
+(convergence, 2 workers) and Heat's API under gunicorn (keystonemiddleware,
+trusts, a stack user domain) with the heat-softorch plugin, on free loopback
+ports, everything under ``run_dir``. LocalServers with user_data_format
+SOFTWARE_CONFIG poll every second (NATIVE_POLLING_INTERVAL=1). It returns
+the run dir's ``env`` file as a dict::
 
     RUN_DIR        the run dir (absolute)
     ZK_ENDPOINT    127.0.0.1:PORT of the ZooKeeper
-    HEAT_API_URL   http://127.0.0.1:PORT/v1/admin (noauth: any token)
+    KEYSTONE_URL   http://127.0.0.1:PORT/v3
+    HEAT_API_URL   http://127.0.0.1:PORT (the catalog has it, per project)
     HEAT_API_PORT
     HEAT_CONF      the heat.conf heat-engine runs with
-    HEAT_LOG_DIR   heat-engine.log, heat-wsgi-api.log, *.out
+    HEAT_LOG_DIR   heat-engine.log, access.log (the API's), *.out
     SERVERS_DIR    where OS::SoftOrch::LocalServer processes live
-    DB_ENDPOINT, DB_URL, RABBIT_ENDPOINT, TRANSPORT_URL, OPENRC
+    DB_ENDPOINT, DB_URL, RABBIT_ENDPOINT, TRANSPORT_URL
+    OPENRC         the openrc a user sources: password auth as admin
 
 ``stop(run_dir)`` stops exactly what ``start`` started (LocalServers
 included) and fails if a process of the run dir survives.
 ``openstack(*args, env=...)`` runs the openstack client against it.
 
-No fixtures here: conftest decides their scope. The venvs are .venv and
-.venv-agent of the repository (VENV / SOFTORCH_AGENT_VENV override them);
-`make test` builds both. Starting takes ~15-25 s on 2 cores, stopping ~10 s.
+No fixtures here: conftest decides their scope. The venvs are .venv,
+.venv-agent and .venv-native-agent of the repository (VENV /
+SOFTORCH_AGENT_VENV / NATIVE_AGENT_VENV override them); `make test` builds
+them. Starting takes ~20-30 s on 2 cores, stopping ~10 s.
 """
 
 import os
@@ -35,6 +40,11 @@ RUN_DIR = os.path.join(REPO, '.run', 'test-e2e')
 VENV = os.environ.get('VENV') or os.path.join(REPO, '.venv')
 AGENT_VENV = (os.environ.get('SOFTORCH_AGENT_VENV') or
               os.path.join(REPO, '.venv-agent'))
+NATIVE_AGENT_VENV = (os.environ.get('NATIVE_AGENT_VENV') or
+                     os.path.join(REPO, '.venv-native-agent'))
+# os-collect-config's interval in the tests' cloud: the native path's
+# deployments are found within a second, as softorch's are by watches.
+NATIVE_POLLING_INTERVAL = '1'
 
 # Variables of the caller that must not reach the services or the client:
 # the run-dir marker (it tells `down` which processes are the run dir's) and
@@ -74,8 +84,11 @@ def read_env(run_dir=RUN_DIR):
 def _run(action, run_dir, timeout):
     cmd = [os.path.join(TOOLS, 'localheat.sh'), action,
            os.path.abspath(run_dir)]
-    env = _clean_environ({'VENV': os.path.abspath(VENV),
-                          'AGENT_VENV': os.path.abspath(AGENT_VENV)})
+    env = _clean_environ({
+        'VENV': os.path.abspath(VENV),
+        'AGENT_VENV': os.path.abspath(AGENT_VENV),
+        'NATIVE_AGENT_VENV': os.path.abspath(NATIVE_AGENT_VENV),
+        'NATIVE_POLLING_INTERVAL': NATIVE_POLLING_INTERVAL})
     proc = subprocess.Popen(cmd, env=env, cwd=REPO, text=True,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
@@ -113,11 +126,25 @@ def stop(run_dir=RUN_DIR, timeout=180):
     return _run('down', run_dir, timeout)
 
 
+def openrc(env):
+    """The OS_* variables (and SOFTORCH_CONFIG_FILE) the run dir's openrc
+    exports, as a dict."""
+    result = {}
+    with open(env['OPENRC']) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith('export ') and '=' in line:
+                key, value = line[len('export '):].split('=', 1)
+                words = shlex.split(value)
+                result[key] = words[0] if words else ''
+    return result
+
+
 def client_environ(env):
     """os.environ for the openstack client against the services of env
-    (a dict from start() or read_env())."""
-    return _clean_environ({'OS_AUTH_TYPE': 'none',
-                           'OS_ENDPOINT': env['HEAT_API_URL']})
+    (a dict from start() or read_env()): what a user has after sourcing
+    the openrc."""
+    return _clean_environ(openrc(env))
 
 
 def openstack(*args, env, check=False, timeout=300, input=None):

@@ -1,4 +1,4 @@
-"""End to end: the `openstack` client against heat-wsgi-api and heat-engine
+"""End to end: the `openstack` client against Heat's API and heat-engine
 processes (convergence, two workers, RabbitMQ, MariaDB) running the plugin,
 with LocalServer agents."""
 
@@ -68,9 +68,9 @@ def fetch(url):
 
 
 def status_doc(cloud, stack):
-    """softorch status --format json, as an operator runs it."""
+    """softorch status --format json, as an operator runs it (with the
+    openrc sourced: Keystone for Heat, heat.conf for ZooKeeper)."""
     env = services.client_environ(cloud)
-    env['SOFTORCH_CONFIG_FILE'] = cloud['HEAT_CONF']
     r = subprocess.run([os.path.join(services.VENV, 'bin', 'softorch'),
                         'status', stack, '--format', 'json'], env=env,
                        capture_output=True, text=True, timeout=120)

@@ -107,9 +107,9 @@ def test_a_result_kept_on_disk_is_published_by_the_next_agent_process(
     # Hold the host as its agent would: resumed, the agent records its
     # result but cannot take its host back, so cannot publish.
     password = stack.passwords['h1']
-    holder = connection.connect(zk_endpoint, acls.credential('h1', password),
-                                default_acl=acls.agent_created(
-                                    acls.digest_id('h1', password)))
+    holder = fe.connect(zk_endpoint, acls.credential('h1', password),
+                        default_acl=acls.agent_created(
+                            acls.digest_id('h1', password)))
     try:
         hostside.HostSide(holder, stack.paths, 'h1').acquire('test holder')
         finish_script(gate)

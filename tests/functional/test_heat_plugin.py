@@ -130,21 +130,8 @@ def test_cycle_is_refused_before_anything_runs(heat):
         heatenv.ROOT + '/stacks')) == before
 
 
-def two_vms():
-    """Agents a and b, each booted by its server."""
-    resources = {}
-    for a in 'ab':
-        resources['agent_' + a] = {'type': 'OS::SoftOrch::Agent'}
-        resources['server_' + a] = {
-            'type': 'OS::Nova::Server', 'properties': {
-                'image': 'cirros', 'flavor': 'm1.tiny',
-                'user_data_format': 'RAW',
-                'user_data': {'get_attr': ['agent_' + a, 'user_data']}}}
-    return resources
-
-
 def chain_template(n, delay=0):
-    resources = two_vms()
+    resources = heatenv.two_vms()
     for i in range(n):
         comp = {'agent': {'get_resource': 'agent_' + 'ab'[i % 2]},
                 'inputs': [{'name': 'prev'}], 'outputs': [{'name': 'n'}],
@@ -165,7 +152,7 @@ def late_vm_template(n):
     """n components on VM a, each reading one on VM b, whose server Heat
     creates only after a slow resource: more waiting components than the
     engine has threads, should their actions start before VM b exists."""
-    resources = two_vms()
+    resources = heatenv.two_vms()
     resources.update({
         'slow': {'type': 'OS::Heat::TestResource', 'properties': {
             'action_wait_secs': {'create': 5}}},

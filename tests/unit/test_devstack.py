@@ -978,18 +978,10 @@ echo $! > "$TEST_ZK_PIDFILE"
 
 
 def _four(port, word, ca=None):
-    with socket.create_connection(('127.0.0.1', port), timeout=5) as raw:
-        sock = raw
-        if ca:
-            sock = ssl.create_default_context(cafile=ca).wrap_socket(
-                raw, server_hostname='127.0.0.1')
-        sock.sendall(word)
-        out = b''
-        while True:
-            chunk = sock.recv(4096)
-            if not chunk:
-                return out.decode()
-            out += chunk
+    from heat_softorch.fabric import connection
+    from heat_softorch.fabric import ensemble
+    return ensemble.four_letter('127.0.0.1', port, word.decode(),
+                                connection.TLS(ca) if ca else None)
 
 
 @pytest.mark.skipif(not (os.path.exists(ZK_JAR)

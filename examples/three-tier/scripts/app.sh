@@ -4,7 +4,7 @@
 # reads db_url on every request.
 # Inputs: service_lib, service_py, address, port, db_url, data_version
 # (shown on the page: an update of the db's content changes it, and so
-# re-runs this config).
+# re-runs this config), app_name (optional).
 # Outputs: url.
 # Inputs arrive as environment variables (heat-agents script hook).
 # shellcheck disable=SC2154
@@ -13,8 +13,10 @@ printf '%s\n' "$service_lib" > service-lib.sh
 # shellcheck source=/dev/null
 . ./service-lib.sh
 
-# The member's name on its page: app-<the first digits of its stack id>.
-name="app-$(printf %s "${deploy_stack_id##*/}" | cut -c1-6)"
+# Its name on the page: app_name when given (three-tier-flat.yaml,
+# three-tier-native.yaml), else app-<the first digits of its member
+# stack's id>.
+name=${app_name:-app-$(printf %s "${deploy_stack_id##*/}" | cut -c1-6)}
 # Port 0 (any free one): a restart keeps the port it had, so that its url,
 # and what the load balancer reads, stay the same.
 if [ "$port" = 0 ] && [ -s service.port ]; then

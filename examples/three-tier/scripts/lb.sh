@@ -2,7 +2,7 @@
 # lb: CREATE and UPDATE. Starts (or restarts) the round-robin proxy on
 # address:port in front of every app of the group.
 # Inputs: service_lib, service_py, address, port, backends (a JSON list of
-# the members' urls, ordered by member name).
+# the members' urls, ordered by member name) or app1_url and app2_url.
 # Outputs: url.
 # Inputs arrive as environment variables (heat-agents script hook).
 # shellcheck disable=SC2154
@@ -11,7 +11,11 @@ printf '%s\n' "$service_lib" > service-lib.sh
 # shellcheck source=/dev/null
 . ./service-lib.sh
 
-# One --backend per member url (urls hold no whitespace).
+# One --backend per member url (urls hold no whitespace): from backends (a
+# group's list), else from app1_url and app2_url (three-tier-flat.yaml and
+# three-tier-native.yaml wire two apps by hand).
+backends=${backends:-$(python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' \
+    ${app1_url:+"$app1_url"} ${app2_url:+"$app2_url"})}
 # shellcheck disable=SC2046
 set -- $(python3 -c 'import json, sys
 for url in json.loads(sys.argv[1]):

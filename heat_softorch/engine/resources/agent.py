@@ -11,11 +11,12 @@ from oslo_config import cfg
 from heat_softorch.engine import bootstrap
 from heat_softorch.engine import options
 from heat_softorch.engine import preprocessor
+from heat_softorch.engine import riding
 from heat_softorch.fabric import acls
 from heat_softorch.fabric import paths
 
 
-class Agent(resource.Resource):
+class Agent(riding.RidesOut, resource.Resource):
     """The heat-softorch agent of one VM.
 
     Gives the VM its own identity and ZooKeeper credential, and a
@@ -34,6 +35,10 @@ class Agent(resource.Resource):
     components at once ("the Agent's user_data may have leaked: replace the
     Agent"). ``user_data`` never changes after creation (Nova would replace
     a server whose ``user_data`` changes).
+
+    ``openstack stack check`` fails the Agent when its agent has been gone
+    longer than the grace period; the next ``openstack stack update
+    --existing`` then replaces it with a new identity.
     """
 
     support_status = support.SupportStatus(version='2026.2')
@@ -65,28 +70,32 @@ class Agent(resource.Resource):
             type=attributes.Schema.STRING),
     }
 
-    def _fabric(self):
-        return self.client_plugin().fabric(self.stack)
-
     def handle_create(self):
         conf = cfg.CONF[options.GROUP]
+        # Chosen once: a retry after a ZooKeeper fault must write the same
+        # host (add_host finds it there), not leave a stray one behind.
         host = paths.new_host(self.name)
         password, token = acls.new_secret(), acls.new_secret()
         plan = preprocessor.analysis(self.stack.defn)
         servers = sorted(plan.servers_of(self.name)) if plan else []
-        fabric = self._fabric()
-        fabric.registry.ensure_stack()
-        fabric.registry.add_host(host, password, {
-            'agent': self.name, 'server': servers[0] if servers else None,
-            'servers': servers, 'stack_name': self.stack.name},
-            enroll_token=token)
+
+        def add(fabric):
+            fabric.registry.ensure_stack()
+            fabric.registry.add_host(host, password, {
+                'agent': self.name, 'server': servers[0] if servers else None,
+                'servers': servers, 'stack_name': self.stack.name},
+                enroll_token=token)
+            fabric.progress.enrollment.watch(host)
+
+        self._zk('registering agent', add)
         self.data_set('user_data', bootstrap.user_data(
             self.properties[self.INSTALL] or conf.agent_install, host,
             self.stack.id, self.stack.name, options.agent_endpoints(),
             conf.root_path, token, command=conf.agent_command,
             package=conf.agent_package, index=conf.agent_pip_index,
             tls=not conf.zookeeper_plaintext, ca_pem=self._agent_ca(),
-            check_hostname=conf.zookeeper_check_hostname))
+            check_hostname=conf.zookeeper_check_hostname,
+            session_timeout=conf.agent_session_timeout))
         self.resource_id_set(host)
 
     @staticmethod
@@ -109,7 +118,14 @@ class Agent(resource.Resource):
 
     def handle_delete(self):
         if self.resource_id:
-            self._fabric().registry.remove_host(self.resource_id)
+            self._zk('removing agent', lambda fabric:
+                     fabric.registry.remove_host(self.resource_id))
+
+    def _check_host(self):
+        return self.resource_id
+
+    def _check_watched(self, fabric, host):
+        return [], [fabric.paths.liveness(host)]
 
     def _resolve_attribute(self, name):
         if name == self.USER_DATA:

@@ -8,11 +8,14 @@ from heat.engine import constraints
 from heat.engine import properties
 from heat.engine import resource
 from heat.engine import support
+from kazoo import exceptions as kz_exc
 from oslo_log import log as logging
 
+from heat_softorch.engine import client_plugin
 from heat_softorch.engine import family
 from heat_softorch.engine import preprocessor
 from heat_softorch.engine import registrations
+from heat_softorch.engine import riding
 from heat_softorch.engine import specs
 from heat_softorch.engine import waiting
 from heat_softorch.fabric import progress
@@ -27,7 +30,7 @@ LOG = logging.getLogger(__name__)
 MASK = '******'
 
 
-class SoftwareComponent(resource.Resource):
+class SoftwareComponent(riding.RidesOut, resource.Resource):
     """A piece of software on one agent's VM, in a DAG of components.
 
     Configs are given per action as in OS::Heat::SoftwareComponent and run
@@ -64,6 +67,10 @@ class SoftwareComponent(resource.Resource):
     name must be a plain name of the same form (it ends a file name) and
     not ``deploy_stdout``, ``deploy_stderr`` or ``deploy_status_code``.
     Each action has at most one config.
+
+    ``openstack stack check`` fails the component when its agent has been
+    gone longer than the grace period, when its last run for its current
+    definition did not succeed, or when its Heat action never finished.
     """
 
     support_status = support.SupportStatus(version='2026.2')
@@ -250,40 +257,47 @@ class SoftwareComponent(resource.Resource):
 
     # -- create and update ------------------------------------------------
 
-    def _fabric(self):
-        return self.client_plugin().fabric(self.stack)
-
     def _register(self):
         stack_defn = preprocessor.new_definition(self.stack, self.context)
         result = preprocessor.analysis(stack_defn)
         if not result.ok:
             raise exception.Error(preprocessor.problems_text(result))
         epoch = waiting.epoch_of(self.stack)
-        fabric = self._fabric()
-        across = self._across(stack_defn, result, fabric)
-        with registrations.turn(self.stack.id, epoch) as known:
-            if not known.manifest:
-                fabric.registry.ensure_stack(specs.manifest(
-                    result, self.stack, epoch, self.stack.action))
-                known.manifest = True
-            built = self._build_specs(stack_defn, result, known, fabric,
-                                      across)
-            if across is not None:
-                self._wire_across(fabric, built, across)
-            written = fabric.registry.register(built, epoch)
-            if across is not None:
-                self._publish_across(fabric, result, built, across, epoch,
-                                     known)
-            known.hosts.update((s['name'], s['host']) for s in built)
-            host = known.hosts[self.name]
+        across_box = []
+
+        def register(fabric):
+            # Run again after a ZooKeeper fault: what this epoch already
+            # wrote is found unchanged and not written twice.
+            across = self._across(stack_defn, result, fabric)
+            del across_box[:]
+            across_box.append(across)
+            with registrations.turn(self.stack.id, epoch) as known:
+                if not known.manifest:
+                    fabric.registry.ensure_stack(specs.manifest(
+                        result, self.stack, epoch, self.stack.action))
+                    known.manifest = True
+                built = self._build_specs(stack_defn, result, known, fabric,
+                                          across)
+                if across is not None:
+                    self._wire_across(fabric, built, across)
+                written = fabric.registry.register(built, epoch)
+                if across is not None:
+                    self._publish_across(fabric, result, built, across,
+                                         epoch, known)
+                known.hosts.update((s['name'], s['host']) for s in built)
+                exported = across is not None and result.model.groups and (
+                    self.name in result.exported or
+                    self.name in (known.exports or ()))
+                return known.hosts[self.name], written, exported
+
+        host, written, exported = self._zk('registering component', register)
+        across = across_box[0] if across_box else None
         LOG.info('%s: registered %d spec(s) for epoch %s: %s', self.name,
                  len(written), epoch, ', '.join(written) or 'none changed')
         self.data_set('host', host)
         self.resource_id_set('%s/%s' % (host, self.name))
         token = {'host': host, 'epoch': epoch}
-        if across is not None and result.model.groups and (
-                self.name in result.exported or
-                self.name in (known.exports or ())):
+        if exported:
             token['exported'] = True
         if across is not None:
             ups = sorted(u for n, u in across.deferred if n == self.name)
@@ -460,6 +474,10 @@ class SoftwareComponent(resource.Resource):
         # A failed component re-runs in place (same agent, same zNodes).
         return False
 
+    # A failed check too: a replacement on the same agent would share the
+    # zNodes of the one it replaces, whose DELETE would then remove them.
+    always_replace_on_check_failed = False
+
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
         return self._register()
 
@@ -467,7 +485,6 @@ class SoftwareComponent(resource.Resource):
         return self._check(token, records.DEPLOY)
 
     def _check(self, token, action):
-        fabric = self._fabric()
         host, epoch = token['host'], token['epoch']
         readers = [] if token.get('exported') else None
         # Waiting for a component of the parent stack that its Heat action
@@ -478,31 +495,38 @@ class SoftwareComponent(resource.Resource):
         # (_readers_settled), and fails with it.
         deferred = token.get('deferred')
 
-        def watched():
-            data, children = fabric.progress.watched(host, self.name)
-            return data + (readers or []), children
+        def wait(fabric):
+            def watched():
+                data, children = fabric.progress.watched(host, self.name)
+                return data + (readers or []), children
 
-        def check():
-            out = fabric.progress.outcome(host, self.name, epoch, action)
-            if out.state == progress.PENDING:
-                status = out.status or {}
-                if deferred and status.get('epoch') == epoch and \
-                        status.get('state') != records.PENDING:
-                    return progress.Outcome(progress.DONE, (
-                        'taken up by its agent; runs once %s of the parent '
-                        'stack has published, and the parent stack '
-                        'completes only then' % ', '.join(
-                            '../%s' % u for u in deferred)), status)
-                return None
-            if out.state == progress.DONE and readers is not None:
-                settled = self._readers_settled(fabric, host, epoch,
-                                                readers)
-                if settled is not True:
-                    return settled
-            return out
+            def check():
+                out = fabric.progress.outcome(host, self.name, epoch, action)
+                if out.state == progress.PENDING:
+                    status = out.status or {}
+                    if deferred and status.get('epoch') == epoch and \
+                            status.get('state') != records.PENDING:
+                        return progress.Outcome(progress.DONE, (
+                            'taken up by its agent; runs once %s of the '
+                            'parent stack has published, and the parent '
+                            'stack completes only then' % ', '.join(
+                                '../%s' % u for u in deferred)), status)
+                    return None
+                if out.state == progress.DONE and readers is not None:
+                    settled = self._readers_settled(fabric, host, epoch,
+                                                    readers)
+                    if settled is not True:
+                        return settled
+                return out
 
-        return self._settled(waiting.until(fabric, self.stack, watched,
-                                           check))
+            return waiting.until(fabric, self.stack, watched, check)
+
+        try:
+            out = self._zk('waiting for component', wait,
+                           within=self._slice())
+        except client_plugin.StillDown:
+            return False
+        return self._settled(out)
 
     def _readers_settled(self, fabric, host, epoch, watch):
         """A component other stacks read (``from: ../<this>``) completes
@@ -550,6 +574,33 @@ class SoftwareComponent(resource.Resource):
                             note + out.message)
         return True
 
+    # -- stack check ------------------------------------------------------
+
+    def _check_host(self):
+        return self.data().get('host')
+
+    def _health(self, fabric, host):
+        """Whether the last run for the component's current definition
+        succeeded."""
+        spec, _ = fabric.registry._read_spec(host, self.name)
+        if spec is None:
+            return 'component %s has no spec on host %s in ZooKeeper' % (
+                self.name, host)
+        status = fabric.progress.read_status(host, self.name) or {}
+        label = progress.where(dict(status, host=host,
+                                    server=spec.get('server')))
+        if status.get('epoch') != spec.get('epoch'):
+            return ('%s on %s has not run its current definition (generation '
+                    '%s): its agent has not taken it up' % (
+                        self.name, label, spec.get('generation')))
+        state = status.get('state')
+        if state == records.COMPLETE:
+            return True
+        if state in (records.FAILED, records.ABANDONED):
+            return 'last run failed: ' + fabric.progress.describe(status)
+        return '%s on %s has not finished its last run (%s)' % (
+            self.name, label, state)
+
     # -- suspend and resume -----------------------------------------------
 
     def handle_suspend(self):
@@ -562,12 +613,15 @@ class SoftwareComponent(resource.Resource):
         host = self.data().get('host')
         if not host:
             return None
-        fabric = self._fabric()
         epoch = waiting.epoch_of(self.stack)
-        for up_host, up_name in [(host, self.name)] + self._upstreams(
-                fabric, host, self.name):
-            fabric.registry.set_action(up_host, up_name, records.RESUME,
-                                       epoch, armed=True)
+
+        def resume(fabric):
+            for up_host, up_name in [(host, self.name)] + self._upstreams(
+                    fabric, host, self.name):
+                fabric.registry.set_action(up_host, up_name, records.RESUME,
+                                           epoch, armed=True)
+
+        self._zk('resuming component', resume)
         return {'host': host, 'epoch': epoch}
 
     def check_resume_complete(self, token):
@@ -665,17 +719,20 @@ class SoftwareComponent(resource.Resource):
         host = self.data().get('host')
         if not host:
             return None
-        fabric = self._fabric()
         epoch = waiting.epoch_of(self.stack)
         live = self._live_components()
         across = action == records.DELETE and self._across_stacks()
-        if across:
-            # Leaving first, so that the consumers start reconfiguring
-            # while whatever reads this within its stack is deleted.
-            self._leave(fabric, (fabric.paths.stack_id, host, self.name))
-        for s, h, n in self._doomed(fabric, host, live, across):
-            fabric.of(s).registry.set_action(h, n, action, epoch,
-                                             armed=False)
+
+        def point(fabric):
+            if across:
+                # Leaving first, so that the consumers start reconfiguring
+                # while whatever reads this within its stack is deleted.
+                self._leave(fabric, (fabric.paths.stack_id, host, self.name))
+            for s, h, n in self._doomed(fabric, host, live, across):
+                fabric.of(s).registry.set_action(h, n, action, epoch,
+                                                 armed=False)
+
+        self._zk('starting %s of component' % action, point)
         return {'host': host, 'epoch': epoch, 'action': action,
                 'live': sorted(live), 'across': across}
 
@@ -731,10 +788,28 @@ class SoftwareComponent(resource.Resource):
     def _check_reverse(self, token):
         if token is None:
             return True
-        fabric = self._fabric()
         host, epoch, action = token['host'], token['epoch'], token['action']
         live = set(token['live'])
         across = token.get('across', False)
+        try:
+            out = self._zk('waiting for the %s of component' % action,
+                           lambda fabric: self._wait_reverse(
+                               fabric, host, epoch, action, live, across),
+                           within=self._slice())
+        except client_plugin.StillDown:
+            return False
+        if not self._settled(out, '%s config not run: ' % action):
+            return False
+        if action == records.DELETE:
+            def remove(fabric):
+                if across:
+                    self._forget_across(fabric, host)
+                fabric.registry.remove_component(host, self.name)
+                fabric.feed.forget(*fabric.progress.watched(host, self.name))
+            self._zk('removing component', remove)
+        return True
+
+    def _wait_reverse(self, fabric, host, epoch, action, live, across=False):
         me = (fabric.paths.stack_id, host, self.name)
         watch = []
 
@@ -780,15 +855,7 @@ class SoftwareComponent(resource.Resource):
                 return progress.Outcome(progress.DONE, lost, None)
             return None
 
-        if not self._settled(waiting.until(fabric, self.stack, watched, check),
-                             '%s config not run: ' % action):
-            return False
-        if action == records.DELETE:
-            if across:
-                self._forget_across(fabric, host)
-            fabric.registry.remove_component(host, self.name)
-            fabric.feed.forget(*fabric.progress.watched(host, self.name))
-        return True
+        return waiting.until(fabric, self.stack, watched, check)
 
     def _forget_across(self, fabric, host):
         """Before its nodes go: what this component had across stacks
@@ -827,14 +894,20 @@ class SoftwareComponent(resource.Resource):
         host = self.data().get('host')
         if not host:
             return None
-        fabric = self._fabric()
-        if what == 'status':
-            return fabric.progress.read_status(host, self.name)
-        try:
-            raw, _ = fabric.client.get(fabric.paths.outputs(host, self.name))
-        except Exception:  # noqa: gone or unreachable: no value
-            return None
-        return records.decode(raw, fabric.paths.outputs(host, self.name))
+
+        def read(fabric):
+            path = (fabric.paths.status if what == 'status' else
+                    fabric.paths.outputs)(host, self.name)
+            try:
+                raw, _ = fabric.client.get(path)
+                return records.decode(raw, path)
+            except (kz_exc.NoNodeError, records.RecordError):
+                return None  # gone or unreadable: no value
+
+        # Under convergence the values dependents and stack outputs see
+        # are read once, when the resource completes: a ZooKeeper blip then
+        # must not turn them into None, so this waits it out too.
+        return self._zk('reading the %s of component' % what, read)
 
     def get_attribute(self, key, *path):
         # Declared outputs are attributes too (as in SoftwareDeployment),
