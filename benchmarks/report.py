@@ -662,16 +662,21 @@ def write(results, out_dir):
                 label, _fmt(x.get('median')), _fmt(x.get('p95')),
                 x.get('n', 0)))
         w('')
+        grown = (f.get('group_scale_out_s') or {}).get('median')
+        heat = (f.get('group_none_scale_out_s') or {}).get('median')
         w('A ResourceGroup of member stacks (agent, server, one component '
           'reading the parent\'s db through `../db`) between a db and a '
           'load balancer reading every member (`app_tier/app`). Adding a '
           'member is a stack update: Heat updates the parent, the group '
           'and every member stack, creates the new one, and lb re-runs '
           'once with the new list. The scale-out takes %s times the '
-          'member\'s own stack; the same shape made of OS::Heat::None '
-          'shows how much of that is Heat\'s own (its nested stacks\' '
-          'update traversals).' % _fmt(results.get(
-              'group_scale_out_over_member_alone')))
+          'member\'s own stack; the same scale-out of the shape made of '
+          'OS::Heat::None (Heat updating the nested stacks, no software) '
+          'takes %s s: softorch adds %s s to Heat\'s own cost%s.' % (
+              _fmt(results.get('group_scale_out_over_member_alone')),
+              _fmt(heat), _fmt(grown - heat if grown and heat else None),
+              ' (nothing measurable: Heat\'s traversals vary more)'
+              if grown and heat and grown <= heat else ''))
         w('')
     w('## 6. Scale')
     w('')

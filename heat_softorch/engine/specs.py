@@ -34,7 +34,9 @@ class Across(object):
     member made by a scaling signal reads the parent's latest
     publications); ``expect`` {group: size, as Heat resolves it};
     ``member`` {group, name, stack, stack_name} when this stack is a
-    member of a group of its parent."""
+    member of a group of its parent; ``parent_state`` the parent's
+    family.State; ``deferred`` {(component, upstream of the parent)} the
+    wires whose upstream the parent has not registered yet."""
 
     def __init__(self, paths, parent_paths=None, parent_epoch=None,
                  expect=None, member=None):
@@ -43,6 +45,8 @@ class Across(object):
         self.parent_epoch = parent_epoch
         self.expect = expect or {}
         self.member = member
+        self.parent_state = None
+        self.deferred = set()
 
 
 def _remote(name, analysis, across):

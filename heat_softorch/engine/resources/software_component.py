@@ -1,7 +1,5 @@
 """OS::SoftOrch::SoftwareComponent."""
 
-import functools
-
 from heat.common import exception
 from heat.engine import attributes
 from heat.engine import constraints
@@ -12,18 +10,15 @@ from kazoo import exceptions as kz_exc
 from oslo_log import log as logging
 
 from heat_softorch.engine import client_plugin
-from heat_softorch.engine import family
+from heat_softorch.engine import crossing
 from heat_softorch.engine import preprocessor
 from heat_softorch.engine import registrations
 from heat_softorch.engine import riding
 from heat_softorch.engine import specs
 from heat_softorch.engine import waiting
 from heat_softorch.fabric import progress
-from heat_softorch.fabric import family as fabric_family
 from heat_softorch.fabric import records
-from heat_softorch.graph import model as graph_model
 from heat_softorch.graph import names
-from heat_softorch.graph import stacks as graph_stacks
 
 LOG = logging.getLogger(__name__)
 
@@ -205,32 +200,10 @@ class SoftwareComponent(riding.RidesOut, resource.Resource):
         if not result.ok:
             raise exception.StackValidationFailed(
                 message=preprocessor.problems_text(result))
-        problems = self._parent_problems(result)
+        problems = self._crossing.parent_problems(result)
         if problems:
             raise exception.StackValidationFailed(
                 message=preprocessor.problems_text(problems))
-
-    def _parent_problems(self, result):
-        """``from: ../<component>`` checked against the parent this stack
-        really has, once per stack definition; nothing when the parent
-        cannot be known yet (a member template Heat validates while its
-        parent is not stored: the parent's own checks cover it)."""
-        if not any(link.source_ref.kind == graph_model.PARENT
-                   for link in result.model.links.values()):
-            return []
-        cached = getattr(self.stack.defn, '_softorch_parent_problems', None)
-        if cached is not None:
-            return cached
-        if not self.stack.owner_id and not self.stack.parent_resource_name:
-            found = list(graph_stacks.parent_links(result.model, None))
-        else:
-            fam = family.of(self.stack)
-            parent = fam and family.parent_analysis(self.stack, fam)
-            found = [] if not parent else list(graph_stacks.parent_links(
-                result.model, parent.model,
-                parent_label="the parent stack '%s'" % fam.parent_name))
-        setattr(self.stack.defn, '_softorch_parent_problems', found)
-        return found
 
     def add_explicit_dependencies(self, deps):
         """Heat dependencies without the component-to-component edges:
@@ -268,7 +241,7 @@ class SoftwareComponent(riding.RidesOut, resource.Resource):
         def register(fabric):
             # Run again after a ZooKeeper fault: what this epoch already
             # wrote is found unchanged and not written twice.
-            across = self._across(stack_defn, result, fabric)
+            across = self._crossing.plan(stack_defn, result, fabric)
             del across_box[:]
             across_box.append(across)
             with registrations.turn(self.stack.id, epoch) as known:
@@ -279,15 +252,11 @@ class SoftwareComponent(riding.RidesOut, resource.Resource):
                 built = self._build_specs(stack_defn, result, known, fabric,
                                           across)
                 if across is not None:
-                    self._wire_across(fabric, built, across)
+                    self._crossing.wire(fabric, built, across)
                 written = fabric.registry.register(built, epoch)
-                if across is not None:
-                    self._publish_across(fabric, result, built, across,
-                                         epoch, known)
+                exported = across is not None and self._crossing.publish(
+                    fabric, result, built, across, epoch, known)
                 known.hosts.update((s['name'], s['host']) for s in built)
-                exported = across is not None and result.model.groups and (
-                    self.name in result.exported or
-                    self.name in (known.exports or ()))
                 return known.hosts[self.name], written, exported
 
         host, written, exported = self._zk('registering component', register)
@@ -309,114 +278,12 @@ class SoftwareComponent(riding.RidesOut, resource.Resource):
                 self.data_set('across', '1')
         return token
 
-    # -- links across stacks (fabric/family.py) ----------------------------
-
-    def _across(self, stack_defn, result, fabric):
-        """specs.Across for a stack with groups or a parent; None for the
-        rest, which then pay nothing for the feature."""
-        if not result.model.groups and not self.stack.owner_id:
-            return None
-        fam = family.of(self.stack)
-        across = specs.Across(fabric.paths, expect={
-            g: family.group_size(stack_defn, result, g, self.context)
-            for g in result.consumers})
-        across.parent_state = None
-        across.deferred = set()
-        if fam is not None:
-            state = family.state(self.context, fam.parent_id)
-            across.parent_state = state
-            across.parent_paths = fabric.of(fam.parent_id).paths
-            across.parent_epoch = state.epoch if state and \
-                state.in_progress else None
-            across.member = {'group': fam.group, 'name': fam.member,
-                             'stack': fam.parent_id,
-                             'stack_name': fam.parent_name}
-        return across
-
-    def _wire_across(self, fabric, built, across):
-        """Before the specs exist: enter each one reading another stack
-        (as a reader of the parent's export, as a consumer of a group),
-        so that its host may read what it is wired to when its agent
-        first looks. A wire to the parent waits for the upstream's next
-        publication only when the upstream is registered in the parent's
-        operation already and has yet to publish in it: waiting for its
-        registration would be waiting for its Heat action."""
-        for spec in built:
-            if not spec.get('remote') and not spec.get('groups'):
-                continue
-            host_id = fabric.registry.host_acl_id(spec['host'])
-            me = (fabric.paths.stack_id, spec['host'], spec['name'])
-            for wire in spec.get('remote', ()):
-                up = fabric.of(wire['stack'])
-                up_host = up.exports.subscribe(
-                    wire['component'], me, host_id,
-                    locate=functools.partial(self._locate, up,
-                                             wire['component']))
-                if up_host is None:
-                    across.deferred.add((spec['name'], wire['component']))
-                if across.parent_epoch and up_host:
-                    wire['after'] = self._pending_publication(
-                        up, up_host, wire['component'], across.parent_epoch)
-            for wire in spec.get('groups', ()):
-                fabric.roster.consume(wire['group'], wire['component'],
-                                      me[1:], host_id)
-
-    @staticmethod
-    def _pending_publication(up, host, name, epoch):
-        """When the parent's component is registered in the parent's
-        operation and has not published in it yet: the finishing time of
-        the publication it has now (0 for none), after which a reader
-        waits; None when there is nothing to wait for."""
-        spec, _ = up.registry._read_spec(host, name)
-        if (spec or {}).get('epoch') != epoch:
-            return None  # not registered in it yet: read the latest
-        try:
-            raw, _ = up.client.get(up.paths.outputs(host, name))
-            pub = records.decode(raw, up.paths.outputs(host, name)) or {}
-        except Exception:  # noqa: gone: nothing to wait for
-            return None
-        if pub.get('epoch') == epoch:
-            return None
-        return pub.get('finished') or 0
-
-    def _locate(self, up, name):
-        """The host of component ``name`` of the parent stack, when it is
-        registered there already (its registration did not know that a
-        member reads it)."""
-        fam = family.of(self.stack)
-        parent = fam and family.parent_analysis(self.stack, fam)
-        comp = parent and parent.model.components.get(name)
-        if not comp or not comp.agent:
-            return None
-        host = up.registry.agent_hosts().get(comp.agent)
-        if host and up.client.exists(up.paths.spec(host, name)):
-            return host
-        return None
-
-    def _publish_across(self, fabric, result, built, across, epoch, known):
-        """After the specs exist: say where the components other stacks
-        read publish, and (in a member stack) join the group."""
-        if result.model.groups:
-            if known.exports is None:
-                known.exports = fabric.exports.names()
-            for spec in built:
-                if spec['name'] in result.exported or \
-                        spec['name'] in known.exports:
-                    fabric.exports.publish(spec['name'], spec['host'])
-        member = across.member
-        if not member:
-            return
-        state = across.parent_state
-        roster = fabric.of(member['stack']).roster
-        for spec in built:
-            roster.join({
-                'group': member['group'], 'component': spec['name'],
-                'member': member['name'], 'stack': fabric.paths.stack_id,
-                'stack_name': self.stack.name, 'host': spec['host'],
-                'server': spec.get('server'), 'epoch': epoch,
-                'parent_epoch': state.epoch if state else None,
-                'parent_busy': bool(state and state.in_progress),
-                'registered': records.now()})
+    @property
+    def _crossing(self):
+        # One per resource object: a delete's cache of members lasts its
+        # action.
+        return self.__dict__.setdefault('_softorch_crossing',
+                                        crossing.Crossing(self))
 
     def _build_specs(self, stack_defn, result, known, fabric, across=None):
         """The specs this component registers that ``known`` (registered
@@ -492,7 +359,7 @@ class SoftwareComponent(riding.RidesOut, resource.Resource):
         # resource's action: with as many members as threads, nothing
         # would move. Such a component completes once its agent has taken
         # it up; the parent's component waits for it instead
-        # (_readers_settled), and fails with it.
+        # (Crossing.readers_settled), and fails with it.
         deferred = token.get('deferred')
 
         def wait(fabric):
@@ -513,8 +380,8 @@ class SoftwareComponent(riding.RidesOut, resource.Resource):
                                 '../%s' % u for u in deferred)), status)
                     return None
                 if out.state == progress.DONE and readers is not None:
-                    settled = self._readers_settled(fabric, host, epoch,
-                                                    readers)
+                    settled = self._crossing.readers_settled(
+                        fabric, epoch, readers)
                     if settled is not True:
                         return settled
                 return out
@@ -527,40 +394,6 @@ class SoftwareComponent(riding.RidesOut, resource.Resource):
         except client_plugin.StillDown:
             return False
         return self._settled(out)
-
-    def _readers_settled(self, fabric, host, epoch, watch):
-        """A component other stacks read (``from: ../<this>``) completes
-        once each reader has settled on this epoch's publication: a member
-        reads the latest one without waiting for this Heat action, so the
-        parent's operation ends only after its members followed. True; None
-        while one has not; an Outcome when one failed with it. Agent work
-        only: every reader is registered already."""
-        del watch[:]
-        key = '%s/%s' % (fabric.paths.stack_id, self.name)
-        pending = False
-        for stack, h, n in fabric.exports.readers(self.name):
-            if not stack:
-                continue
-            other = fabric.of(stack)
-            status = other.progress.read_status(h, n)
-            if not status or status.get('request') != records.DEPLOY:
-                continue
-            got = (status.get('remote') or {}).get(key)
-            state = status.get('state')
-            if got == epoch and state == records.COMPLETE:
-                continue
-            if got == epoch and state == records.FAILED:
-                return progress.Outcome(progress.FAILED, (
-                    'a component reading it from another stack failed: '
-                    '%s' % other.progress.describe(status)), None)
-            if state in (records.FAILED, records.ABANDONED):
-                continue  # its own failure: its own resource says so
-            if family.doomed(self.context, stack) or \
-                    other.progress.host_lost(h):
-                continue
-            watch.append(other.paths.status(h, n))
-            pending = True
-        return None if pending else True
 
     def _settled(self, out, note=''):
         """A check's answer to Heat from the outcome of a wait (None while
@@ -664,40 +497,15 @@ class SoftwareComponent(riding.RidesOut, resource.Resource):
         return bool(self.stack.owner_id) or \
             self.data().get('across') == '1'
 
-    def _member_of(self, fabric, key):
-        """The ``member`` part of a component's spec (its group in the
-        parent stack), cached for the action: it never changes."""
-        cache = self.__dict__.setdefault('_softorch_members', {})
-        if key not in cache:
-            spec, _ = fabric.of(key[0]).registry._read_spec(key[1], key[2])
-            cache[key] = (spec or {}).get('member')
-        return cache[key]
-
     def _readers(self, fabric, key, across):
         """(stack, host, name) of what reads ``key``: its readers in its
-        own stack and, across stacks, the members that read it through
-        its export and, for a group member, the group's consumers."""
+        own stack and, ``across`` stacks, the others'."""
         stack, host, name = key
-        fab = fabric.of(stack)
-        found = [(stack, h, n) for h, n in fab.registry.readers(host, name)]
+        found = [(stack, h, n) for h, n in
+                 fabric.of(stack).registry.readers(host, name)]
         if across:
-            found += [r for r in fab.exports.readers(name) if r[0]]
-            member = self._member_of(fabric, key)
-            if member:
-                found += [(member['stack'], h, n) for h, n in fabric.of(
-                    member['stack']).roster.consumers(member['group'],
-                                                      name)]
+            found += self._crossing.readers(fabric, key)
         return found
-
-    def _survives(self, fabric, key, live, stacks):
-        """Whether ``key`` outlives this operation: a component of this
-        stack in ``live``, one of another stack unless that stack is
-        going (``stacks`` caches the answer per stack)."""
-        if key[0] == fabric.paths.stack_id:
-            return key[2] in live
-        if key[0] not in stacks:
-            stacks[key[0]] = not family.doomed(self.context, key[0])
-        return stacks[key[0]]
 
     def _doomed(self, fabric, host, live, across=False):
         """This component and, transitively, the components reading it that
@@ -710,7 +518,8 @@ class SoftwareComponent(riding.RidesOut, resource.Resource):
             if key in doomed:
                 continue
             readers = [r for r in self._readers(fabric, key, across)
-                       if not self._survives(fabric, r, live, stacks)]
+                       if not self._crossing.survives(
+                           fabric, r, live, stacks)]
             doomed[key] = readers
             todo.extend(readers)
         return doomed
@@ -727,7 +536,8 @@ class SoftwareComponent(riding.RidesOut, resource.Resource):
             if across:
                 # Leaving first, so that the consumers start reconfiguring
                 # while whatever reads this within its stack is deleted.
-                self._leave(fabric, (fabric.paths.stack_id, host, self.name))
+                self._crossing.leave(
+                    fabric, (fabric.paths.stack_id, host, self.name))
             for s, h, n in self._doomed(fabric, host, live, across):
                 fabric.of(s).registry.set_action(h, n, action, epoch,
                                                  armed=False)
@@ -735,55 +545,6 @@ class SoftwareComponent(riding.RidesOut, resource.Resource):
         self._zk('starting %s of component' % action, point)
         return {'host': host, 'epoch': epoch, 'action': action,
                 'live': sorted(live), 'across': across}
-
-    def _leave(self, fabric, key):
-        """Mark a doomed group member LEAVING; its record, or None."""
-        member = self._member_of(fabric, key)
-        if not member:
-            return None
-        state = family.state(self.context, member['stack'])
-        return fabric.of(member['stack']).roster.leave(
-            member['group'], key[2], key[1],
-            left_in=state.epoch if state and state.in_progress else None)
-
-    def _released(self, fabric, key, live, watch):
-        """Whether a doomed group member may run its DELETE config: every
-        consumer that stays has reconfigured without it (a load balancer
-        stops sending it traffic before the application stops), then they
-        lose read on its outputs. None while one has not; an Outcome when
-        one failed to. ``watch`` collects the nodes to wait on."""
-        member = self._member_of(fabric, key)
-        if not member:
-            return True
-        parent = fabric.of(member['stack'])
-        rec, _ = parent.roster.read(member['group'], key[2], key[1])
-        if rec is not None and rec.get('state') != records.LEAVING:
-            rec = self._leave(fabric, key)
-        if rec is None:
-            return True  # not a member any more
-        group_key = '%s/%s' % (member['group'], key[2])
-        stacks = {}
-        for h, n in parent.roster.consumers(member['group'], key[2]):
-            if not self._survives(fabric, (member['stack'], h, n), live,
-                                  stacks):
-                continue  # doomed too: its DELETE goes first
-            watch.append(parent.paths.status(h, n))
-            status = parent.progress.read_status(h, n)
-            verdict = fabric_family.released(status, group_key, key[1])
-            if verdict is True:
-                continue
-            if verdict is fabric_family.FAILED:
-                return progress.Outcome(progress.FAILED, (
-                    'not run: consumer %s failed to reconfigure without '
-                    'member %s of %s: %s' % (n, member['name'],
-                                             member['group'],
-                                             parent.progress.describe(
-                                                 status))), None)
-            if parent.progress.host_lost(h):
-                continue  # nothing left there to reconfigure
-            return None
-        parent.roster.revoke(rec)
-        return True
 
     def _check_reverse(self, token):
         if token is None:
@@ -803,7 +564,7 @@ class SoftwareComponent(riding.RidesOut, resource.Resource):
         if action == records.DELETE:
             def remove(fabric):
                 if across:
-                    self._forget_across(fabric, host)
+                    self._crossing.forget(fabric, host)
                 fabric.registry.remove_component(host, self.name)
                 fabric.feed.forget(*fabric.progress.watched(host, self.name))
             self._zk('removing component', remove)
@@ -844,7 +605,8 @@ class SoftwareComponent(riding.RidesOut, resource.Resource):
             for key, readers in doomed.items():
                 if key not in done and all(r in done for r in readers):
                     if across:
-                        released = self._released(fabric, key, live, watch)
+                        released = self._crossing.released(fabric, key, live,
+                                                           watch)
                         if released is not True:
                             if released is not None:
                                 return released
@@ -856,31 +618,6 @@ class SoftwareComponent(riding.RidesOut, resource.Resource):
             return None
 
         return waiting.until(fabric, self.stack, watched, check)
-
-    def _forget_across(self, fabric, host):
-        """Before its nodes go: what this component had across stacks
-        goes too (its reader entries and grants, its member record, its
-        export)."""
-        spec, _ = fabric.registry._read_spec(host, self.name)
-        spec = spec or {}
-        me = (fabric.paths.stack_id, host, self.name)
-        try:
-            host_id = fabric.registry.host_acl_id(host)
-        except records.RecordError:
-            host_id = None  # its host is gone: so is its credential
-        if host_id:
-            for wire in spec.get('remote', ()):
-                fabric.of(wire['stack']).exports.unsubscribe(
-                    wire['component'], me, host_id)
-            for wire in spec.get('groups', ()):
-                fabric.roster.unconsume(wire['group'], wire['component'],
-                                        me[1:], host_id)
-        member = spec.get('member')
-        if member:
-            fabric.of(member['stack']).roster.remove({
-                'group': member['group'], 'component': self.name,
-                'host': host, 'stack': fabric.paths.stack_id})
-        fabric.exports.remove(self.name)
 
     # -- attributes ---------------------------------------------------------
 
