@@ -64,16 +64,25 @@ def group_links(model):
             continue
         if not comp.outputs_known:
             continue
-        for target_input, output in sorted(link.mapping.items()):
-            if output not in comp.outputs:
-                yield p.Problem(name, (
-                    "ComponentLink '%s': map reads output '%s' of '%s', "
-                    "which '%s' in %s does not declare (declared: %s). %s"
-                    % (name, output, ref, ref.component,
-                       group.template_label, p.listing(comp.outputs),
-                       p.suggestion(output, comp.outputs,
-                                    "Declare it in the outputs of '%s'."
-                                    % ref.component))))
+        for problem in _undeclared(name, link, comp,
+                                   'in %s' % group.template_label):
+            yield problem
+
+
+def _undeclared(name, link, comp, owner, where=''):
+    """A Problem for each output ``link`` maps that ``comp`` (the
+    component it names, ``owner`` saying in which stack) lacks."""
+    ref = link.source_ref
+    for target_input, output in sorted(link.mapping.items()):
+        if output not in comp.outputs:
+            yield p.Problem(name, (
+                "%sComponentLink '%s': map reads output '%s' of '%s', "
+                "which '%s' %s does not declare (declared: %s). %s"
+                % (where, name, output, ref, ref.component, owner,
+                   p.listing(comp.outputs),
+                   p.suggestion(output, comp.outputs,
+                                "Declare it in the outputs of '%s'."
+                                % ref.component))))
 
 
 def _not_a_group(model, name):
@@ -114,16 +123,9 @@ def parent_links(child, parent, where='', parent_label='the parent stack'):
                    p.suggestion(ref.component, parent.components,
                                 'Name a component of the parent stack.'))))
             continue
-        for target_input, output in sorted(link.mapping.items()):
-            if output not in comp.outputs:
-                yield p.Problem(name, (
-                    "%sComponentLink '%s': map reads output '%s' of '%s', "
-                    "which '%s' of %s does not declare (declared: %s). %s"
-                    % (where, name, output, ref, ref.component,
-                       parent_label, p.listing(comp.outputs),
-                       p.suggestion(output, comp.outputs,
-                                    "Declare it in the outputs of '%s'."
-                                    % ref.component))))
+        for problem in _undeclared(name, link, comp,
+                                   'of %s' % parent_label, where):
+            yield problem
 
 
 def member_links(model):

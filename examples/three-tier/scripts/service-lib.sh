@@ -74,14 +74,17 @@ print(json.loads(body)[sys.argv[2]] if len(sys.argv) > 2 else body)
 PY
 }
 
+svc_running() { # the service svc_start started still runs; if not, say so with its log
+    svc_alive "$svc_started" && return 0
+    echo "the service exited; the end of $svc_log:" >&2
+    tail -n 20 "$svc_log" >&2
+    return 1
+}
+
 svc_port() {    # the port the service listens on, once it wrote service.port (30 s)
     _i=0
     until [ -s "$svc_dir/service.port" ]; do
-        if ! svc_alive "$svc_started"; then
-            echo "the service exited; the end of $svc_log:" >&2
-            tail -n 20 "$svc_log" >&2
-            return 1
-        fi
+        svc_running || return 1
         _i=$((_i + 1))
         if [ "$_i" -ge 150 ]; then
             echo "the service wrote no port within 30 s" >&2
@@ -98,11 +101,7 @@ svc_wait() {    # svc_wait URL TEXT: until our service holds its pidfile and URL
         if svc_pid > /dev/null && _body=$(svc_get "$1" 2>/dev/null); then
             case $_body in *"$2"*) return 0 ;; esac
         fi
-        if ! svc_alive "$svc_started"; then
-            echo "the service exited; the end of $svc_log:" >&2
-            tail -n 20 "$svc_log" >&2
-            return 1
-        fi
+        svc_running || return 1
         _i=$((_i + 1))
         if [ "$_i" -ge 150 ]; then
             echo "$1 did not answer with '$2' within 30 s; the end of $svc_log:" >&2
