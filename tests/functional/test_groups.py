@@ -14,6 +14,7 @@ import pytest
 from heatclient import exc as heat_exc
 
 from heat_softorch.fabric import acls
+from heat_softorch.fabric import paths as zpaths
 from tests import fabricenv as fe
 from tests import heatenv
 
@@ -212,6 +213,41 @@ def test_a_scaling_policy_signal_reconfigures_lb_without_a_stack_update(
     assert reconfigured < lines.index('app %s DELETE db://one' % gone[0])
     assert heat.client.stacks.get(sid).updated_time == before
 
+    assert heat.delete(sid, timeout=200)[0] == 'DELETE_COMPLETE'
+    assert_no_znodes(heat, sid)
+
+
+def test_a_member_replaced_after_mark_unhealthy_is_a_new_member(
+        heat, tmp_path):
+    runlog = str(tmp_path / 'runs')
+    params = {'runlog': runlog, 'app_count': 2}
+    sid, state = heat.create(stack_name('groupheal'), 'group_parent.yaml',
+                             params, timeout=200)
+    assert state[0] == 'CREATE_COMPLETE', state
+    before = hosts(heat, sid)
+    member_stack, old_host = before['1']
+    heat.client.resources.mark_unhealthy(member_stack, 'agent', True,
+                                         'replace member 1')
+    done = len(runs(runlog))
+    state = heat.update(sid, 'group_parent.yaml', params, timeout=200)
+    assert state[0] == 'UPDATE_COMPLETE', state
+    after = hosts(heat, sid)
+    # Member 1 is a new member (a new agent, so a new host); member 0 is
+    # untouched. The replacement ran CREATE, the one it replaced its
+    # DELETE config, once each.
+    assert after['0'] == before['0']
+    assert after['1'][1] != old_host
+    new = runs(runlog)[done:]
+    assert sorted(ln for ln in new if ln.startswith('app ')) == [
+        'app 1 CREATE db://one', 'app 1 DELETE db://one'], new
+    # The roster has the members there are, keyed by their hosts: the
+    # replaced one left it, with its grants.
+    p = heat.stack_paths(sid)
+    assert sorted(zpaths.unsegment(c) for c in heat.zk_client.get_children(
+        p.members('app_tier', 'app'))) == sorted(h for _, h in
+                                                 after.values())
+    assert heat.outputs(sid) == {'backends': json.dumps(urls(range(2)))}
+    assert_grants(heat, sid)
     assert heat.delete(sid, timeout=200)[0] == 'DELETE_COMPLETE'
     assert_no_znodes(heat, sid)
 

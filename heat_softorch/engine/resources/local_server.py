@@ -150,10 +150,15 @@ class LocalServer(server_base.BaseServer):
     any, runs beside it. OS::Heat::SoftwareDeployment, StructuredDeployment
     and SoftwareDeploymentGroup then run unchanged.
 
-    Deleting the server stops its process and everything it started (and
-    deletes its stack-domain user). Refused unless heat.conf sets
-    ``[softorch] enable_local_servers = true``: it is for demos,
-    development and tests, never for a shared cloud.
+    A new ``user_data`` (a replaced Agent's) replaces the server, as
+    Nova's default ``user_data_update_policy`` (REPLACE) does: the new
+    agent runs in a new process, the old one's DELETE configs run before
+    its process stops. Deleting the server stops its process and
+    everything it started (and deletes its stack-domain user).
+
+    Refused unless heat.conf sets ``[softorch] enable_local_servers =
+    true``: it is for demos, development and tests, never for a shared
+    cloud.
     """
 
     support_status = support.SupportStatus(version='2026.2')
@@ -382,14 +387,23 @@ class LocalServer(server_base.BaseServer):
     def check_create_complete(self, token):
         return True
 
+    def needs_replace_with_prop_diff(self, changed_properties_set,
+                                     after_props, before_props):
+        # A new user_data (a replaced Agent's, after mark-unhealthy) needs
+        # a new process to run it, as Nova's default
+        # user_data_update_policy (REPLACE) needs a new server; a local
+        # process has nothing to rebuild, so REBUILD replaces it too.
+        if self.USER_DATA not in changed_properties_set:
+            return False
+        policy = (after_props.get(Nova.USER_DATA_UPDATE_POLICY) or
+                  before_props.get(Nova.USER_DATA_UPDATE_POLICY))
+        return policy in ('REPLACE', 'REBUILD')
+
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
         # Nova would rebuild or replace for most changes; a local process
-        # has nothing to resize. user_data changes are ignored, as with
-        # Nova's default user_data_update_policy of REPLACE they would
-        # need a new server: the Agent's user_data never changes anyway.
-        # BaseServer keeps a SOFTWARE_CONFIG server's deployments and
-        # os-collect-config metadata across a change of its template
-        # metadata.
+        # has nothing to resize. BaseServer keeps a SOFTWARE_CONFIG
+        # server's deployments and os-collect-config metadata across a
+        # change of its template metadata.
         return super(LocalServer, self).handle_update(json_snippet,
                                                       tmpl_diff, prop_diff)
 
