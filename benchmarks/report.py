@@ -227,7 +227,7 @@ PROFILE_FINDINGS = (
     'What softorch adds at scale is mostly Heat\'s cost of the dependency '
     'scheme softorch gives its components: created as `OS::Heat::None` '
     'stacks with no softorch resource at all (`make bench-shapes`, the '
-    'table in section 5), softorch\'s scheme before 2026-11-27 '
+    'table in section 6), softorch\'s scheme before 2026-11-27 '
     '("softorch-all") cost Heat 2.5x the Heat-wired one at 1,000 '
     'components (872 s against 353 s) and about what the softorch stack '
     'itself takes at 100. Two terms: (1) edges: a component depended in '
@@ -346,7 +346,7 @@ def _peer_section(w, results, plot):
     d = results['details']
     tt = d['three_tier']
     ctx = results['context']
-    w('## 6. Against Heat\'s own software deployments')
+    w('## 7. Against Heat\'s own software deployments')
     w('')
     w('Both paths on one Heat: %s. The native path is Heat\'s '
       '`OS::Heat::SoftwareConfig` and `OS::Heat::SoftwareDeployment` on '
@@ -639,7 +639,7 @@ def write(results, out_dir):
       'second VM a second after the first (the scale templates have the '
       'same root: 100 agents as leaves would cost 100 s of that sleep).')
     w('- Heat\'s own software deployments add the in-VM agent\'s '
-      'polling to every Heat-wired edge: section 6 measures them.')
+      'polling to every Heat-wired edge: section 7 measures them.')
     w('')
     w('![chain](%s)' % plots['chain'])
     w('')
