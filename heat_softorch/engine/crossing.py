@@ -14,10 +14,10 @@ part at three moments:
   reconfigured without it, then the nodes it had in other stacks go.
 
 Failure behaviour: everything here runs inside the resource's ``_zk``,
-so a ZooKeeper fault re-runs it with a new session; every write is
-idempotent (a join, a subscription or a revoke found done is not done
-twice). A stack with neither groups nor a parent pays nothing: ``plan``
-returns None and nothing else is called.
+so a ZooKeeper fault re-runs it with a new session; what it writes goes
+through fabric/family.py, whose every method is idempotent, so a part
+made again is not made twice. A stack with neither groups nor a parent
+pays nothing: ``plan`` returns None and nothing else is called.
 """
 
 import functools
