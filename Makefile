@@ -69,7 +69,7 @@ down:
 
 # The benchmark suite (not tests): real ZooKeeper, agents and Heat, then
 # softorch against Heat's own software deployments on make up's cloud;
-# writes benchmarks/results.json and doc/benchmarks.md (~12 minutes on 2
+# writes benchmarks/results.json and doc/benchmarks.md (~11 minutes on 2
 # cores). BENCH_QUICK=1 for a smoke run.
 BENCH_ENV = SOFTORCH_AGENT_VENV=$(abspath $(AGENT_VENV)) NATIVE_AGENT_VENV=$(abspath $(NATIVE_AGENT_VENV))
 bench: deps venv agent-venv native-agent-venv
