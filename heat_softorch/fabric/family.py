@@ -81,6 +81,14 @@ class _Records(object):
         after a sync: a concurrent registration's entry is seen."""
         try:
             self.client.sync(path)
+        except kz_exc.NoNodeError:
+            return {}
+        return self._children(path, 'reader')
+
+    def _children(self, path, kind):
+        """{child name: record} of the children of ``path``, read in one
+        round trip; a child removed meanwhile is left out."""
+        try:
             names = self.client.get_children(path)
         except kz_exc.NoNodeError:
             return {}
@@ -92,8 +100,7 @@ class _Records(object):
                 raw, _ = result.get()
             except kz_exc.NoNodeError:
                 continue
-            found[n] = records.decode(raw, '%s/%s' % (path, n), 'reader') \
-                or {}
+            found[n] = records.decode(raw, '%s/%s' % (path, n), kind) or {}
         return found
 
     def _add_entry(self, path, entry, acl_id, **fields):
@@ -261,23 +268,8 @@ class Roster(_Records):
 
     def members(self, group, name):
         """Every member record of ``group/name``, by host."""
-        path = self.paths.members(group, name)
-        try:
-            hosts = [zpaths.unsegment(h) for h in
-                     self.client.get_children(path)]
-        except kz_exc.NoNodeError:
-            return {}
-        pending = [(h, self.client.get_async(
-            self.paths.member(group, name, h))) for h in hosts]
-        found = {}
-        for h, result in pending:
-            try:
-                raw, _ = result.get()
-            except kz_exc.NoNodeError:
-                continue
-            found[h] = records.decode(raw, self.paths.member(
-                group, name, h), 'member') or {}
-        return found
+        return {zpaths.unsegment(h): rec for h, rec in self._children(
+            self.paths.members(group, name), 'member').items()}
 
     def join(self, member):
         """Enter or refresh ``member`` (a dict with at least group,

@@ -76,61 +76,56 @@ def grant_reads(client, grants):
     ACL read in one round trip, the missing grants written in another;
     a path whose ACL changed meanwhile is tried again, and one that does
     not exist raises Conflict (the caller's registration tries again)."""
-    for _ in range(MAX_ATTEMPTS):
-        if not grants:
-            return
-        read = [(path, readers, client.get_acls_async(path))
-                for path, readers in sorted(grants.items())]
-        writes = []
-        for path, readers, result in read:
-            try:
-                acl, stat = result.get()
-            except kz_exc.NoNodeError:
-                raise Conflict('%s vanished' % path)
-            missing = set(readers) - acls.readers_of(acl)
-            if missing:
-                writes.append((path, readers, client.set_acls_async(
-                    path, list(acl) + [acls.read_only(r)
-                                       for r in sorted(missing)],
-                    version=stat.aversion)))
-        grants = {}
-        for path, readers, result in writes:
-            try:
-                result.get()
-            except kz_exc.BadVersionError:
-                grants[path] = readers
-    if grants:
-        raise Conflict('ACL of %s kept changing' % sorted(grants)[0])
+    def grant(acl, readers):
+        missing = set(readers) - acls.readers_of(acl)
+        return list(acl) + [acls.read_only(r) for r in sorted(missing)] \
+            if missing else None
+    _rewrite_acls(client, grants, grant, gone_ok=False)
 
 
 def revoke_reads(client, revokes):
     """Take read from {path: reader ids}, as grant_reads gives it; a path
     that is gone has nothing left to revoke."""
+    def revoke(acl, readers):
+        keep = acls.without_readers(acl, readers)
+        return keep if len(keep) != len(acl) else None
+    _rewrite_acls(client, revokes, revoke, gone_ok=True)
+
+
+def _rewrite_acls(client, changes, rewrite, gone_ok):
+    """Set each path of {path: reader ids} to ``rewrite(acl, readers)``
+    (None: unchanged), versioned on the ACL read, retrying a path whose
+    ACL changed meanwhile. A path that is gone is skipped when
+    ``gone_ok``, else it raises (Conflict when it vanished before its
+    read)."""
     for _ in range(MAX_ATTEMPTS):
-        if not revokes:
+        if not changes:
             return
         read = [(path, readers, client.get_acls_async(path))
-                for path, readers in sorted(revokes.items())]
+                for path, readers in sorted(changes.items())]
         writes = []
         for path, readers, result in read:
             try:
                 acl, stat = result.get()
             except kz_exc.NoNodeError:
-                continue
-            keep = acls.without_readers(acl, readers)
-            if len(keep) != len(acl):
+                if gone_ok:
+                    continue
+                raise Conflict('%s vanished' % path)
+            new = rewrite(acl, readers)
+            if new is not None:
                 writes.append((path, readers, client.set_acls_async(
-                    path, keep, version=stat.aversion)))
-        revokes = {}
+                    path, new, version=stat.aversion)))
+        changes = {}
         for path, readers, result in writes:
             try:
                 result.get()
             except kz_exc.BadVersionError:
-                revokes[path] = readers
+                changes[path] = readers
             except kz_exc.NoNodeError:
-                pass
-    if revokes:
-        raise Conflict('ACL of %s kept changing' % sorted(revokes)[0])
+                if not gone_ok:
+                    raise
+    if changes:
+        raise Conflict('ACL of %s kept changing' % sorted(changes)[0])
 
 
 class _Batch(object):
