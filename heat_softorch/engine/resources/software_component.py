@@ -236,14 +236,11 @@ class SoftwareComponent(riding.RidesOut, resource.Resource):
         if not result.ok:
             raise exception.Error(preprocessor.problems_text(result))
         epoch = waiting.epoch_of(self.stack)
-        across_box = []
 
         def register(fabric):
             # Run again after a ZooKeeper fault: what this epoch already
             # wrote is found unchanged and not written twice.
             across = self._crossing.plan(stack_defn, result, fabric)
-            del across_box[:]
-            across_box.append(across)
             with registrations.turn(self.stack.id, epoch) as known:
                 if not known.manifest:
                     fabric.registry.ensure_stack(specs.manifest(
@@ -257,10 +254,10 @@ class SoftwareComponent(riding.RidesOut, resource.Resource):
                 exported = across is not None and self._crossing.publish(
                     fabric, result, built, across, epoch, known)
                 known.hosts.update((s['name'], s['host']) for s in built)
-                return known.hosts[self.name], written, exported
+                return known.hosts[self.name], written, exported, across
 
-        host, written, exported = self._zk('registering component', register)
-        across = across_box[0] if across_box else None
+        host, written, exported, across = self._zk(
+            'registering component', register)
         LOG.info('%s: registered %d spec(s) for epoch %s: %s', self.name,
                  len(written), epoch, ', '.join(written) or 'none changed')
         self.data_set('host', host)
